@@ -1,0 +1,73 @@
+import type { GGMLType } from '../tensor/ggml-type.js';
+
+/**
+ * A weight matrix handed to a backend: `rows` output features, each a row of `cols` input features,
+ * stored in ggml's block layout of `type` (row-major, rows contiguous). The backend keeps the bytes
+ * wherever it computes best (a JS Uint8Array, wasm memory shared with workers, a GPU buffer).
+ */
+export interface Matrix {
+  readonly type: GGMLType;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Rotary embedding parameters, resolved from the model's metadata once. */
+export interface RopeParams {
+  /** Number of leading dimensions of each head that rotate (rope.dimension_count). */
+  readonly dims: number;
+  /** Inverse frequencies, dims/2 of them, with rope scaling (linear, llama3) already applied. */
+  readonly invFreq: Float32Array;
+  /** NeoX/rotate-half pairing (i, i+dims/2) instead of adjacent pairs (2i, 2i+1). */
+  readonly neox: boolean;
+}
+
+/**
+ * The kernels a transformer needs. Activations are f32 buffers obtained from `alloc` (so that a wasm
+ * backend can hand out views of its own memory and never copy); every call is synchronous and
+ * writes only its `out` argument. Shapes are row-major: `n` rows (tokens) of `dim` values.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Threads this backend computes with (1 for the JS reference). */
+  readonly threads: number;
+
+  /** A zeroed f32 buffer of `length` values that this backend's kernels accept. */
+  alloc(length: number): Float32Array;
+  /** Takes a matrix's raw ggml bytes (rows × cols of `type`); throws UNSUPPORTED for a type it cannot compute with. */
+  matrix(type: GGMLType, rows: number, cols: number, bytes: Uint8Array): Matrix;
+
+  /** out[n × w.rows] = x[n × w.cols] · wᵀ */
+  matmul(out: Float32Array, w: Matrix, x: Float32Array, n: number): void;
+  /** out[i × w.cols ..] = dequantized row ids[i] of w (embedding lookup). */
+  getRows(out: Float32Array, w: Matrix, ids: ArrayLike<number>): void;
+  /** out = x / rms(x) * weight, per row of `dim`. */
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, dim: number, eps: number): void;
+  /** Rotates each of the `heads` heads of each of the n rows in place, row i at position positions[i]. */
+  rope(x: Float32Array, n: number, heads: number, headDim: number, positions: Int32Array, rope: RopeParams): void;
+  /**
+   * Causal attention of n query rows (at positions start..start+n-1) over the cache's first start+n rows.
+   * q: [n × heads × headDim]; kCache/vCache: [ctx × kvHeads × headDim]; out: [n × heads × headDim].
+   * Query head h reads KV head floor(h / (heads / kvHeads)) (grouped-query attention).
+   */
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    n: number,
+    start: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+    scale: number,
+  ): void;
+  /** out = silu(gate) * up, elementwise over `length` values. */
+  swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, length: number): void;
+  /** x += y, elementwise over `length` values. */
+  add(x: Float32Array, y: Float32Array, length: number): void;
+  /** Adds `bias` (length dim) to each of the n rows of x. */
+  addBias(x: Float32Array, bias: Float32Array, n: number, dim: number): void;
+
+  /** Frees workers and memory; the backend is unusable afterwards. */
+  dispose(): void;
+}
