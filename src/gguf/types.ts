@@ -42,9 +42,24 @@ export interface GGUFTensorInfo {
   readonly offset: number;
   /** Number of elements (product of dims). */
   readonly count: number;
-  /** Bytes the tensor occupies; 0 when its type is not one we know the block layout of. */
+  /** Bytes the tensor occupies (count / block size * block bytes). */
   readonly byteSize: number;
 }
+
+/** Byte size of each fixed-width value type; strings and arrays are variable. */
+export const GGUF_SCALAR_SIZE: Partial<Record<GGUFValueType, number>> = {
+  [GGUFValueType.UINT8]: 1,
+  [GGUFValueType.INT8]: 1,
+  [GGUFValueType.UINT16]: 2,
+  [GGUFValueType.INT16]: 2,
+  [GGUFValueType.UINT32]: 4,
+  [GGUFValueType.INT32]: 4,
+  [GGUFValueType.FLOAT32]: 4,
+  [GGUFValueType.BOOL]: 1,
+  [GGUFValueType.UINT64]: 8,
+  [GGUFValueType.INT64]: 8,
+  [GGUFValueType.FLOAT64]: 8,
+};
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as little-endian u32
 export const GGUF_DEFAULT_ALIGNMENT = 32;
