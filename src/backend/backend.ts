@@ -33,6 +33,8 @@ export interface Backend {
 
   /** A zeroed f32 buffer of `length` values that this backend's kernels accept. */
   alloc(length: number): Float32Array;
+  /** Returns a buffer from `alloc` (KV caches and scratch of finished sequences); it must not be used afterwards. */
+  free(buffer: Float32Array): void;
   /** Takes a matrix's raw ggml bytes (rows × cols of `type`); throws UNSUPPORTED for a type it cannot compute with. */
   matrix(type: GGMLType, rows: number, cols: number, bytes: Uint8Array): Matrix;
 

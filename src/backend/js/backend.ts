@@ -1,0 +1,166 @@
+import { fail } from '../../errors.js';
+import { dequantize, dequantizeRow } from '../../quant/index.js';
+import { GGMLType, byteSizeOf, typeName } from '../../tensor/ggml-type.js';
+import type { Backend, Matrix, RopeParams } from '../backend.js';
+import { roundLikeVecDot, type ActivationRounding } from './activation-rounding.js';
+
+/** A matrix kept as its file bytes; rows are dequantized when used, so memory stays at the file's size. */
+interface JsMatrix extends Matrix {
+  readonly bytes: Uint8Array;
+}
+
+export interface JsBackendOptions {
+  /**
+   * 'exact' (default) computes every product in f32 values with f64 sums. 'llama.cpp' first rounds the
+   * activations to the type llama.cpp's CPU dot product pairs with each weight type (Q8_0, Q8_K, F16), so that
+   * results can be compared with llama.cpp's closely.
+   */
+  readonly activations?: ActivationRounding;
+}
+
+/**
+ * The portable reference backend: plain loops, one thread, written to be obviously right rather than fast.
+ * It is the oracle the WebAssembly backend is tested against.
+ */
+export class JsBackend implements Backend {
+  readonly name = 'js';
+  readonly threads = 1;
+  private readonly activations: ActivationRounding;
+
+  constructor(options: JsBackendOptions = {}) {
+    this.activations = options.activations ?? 'exact';
+  }
+
+  alloc(length: number): Float32Array {
+    return new Float32Array(length);
+  }
+
+  free(_buffer: Float32Array): void {
+    // Garbage collected.
+  }
+
+  matrix(type: GGMLType, rows: number, cols: number, bytes: Uint8Array): Matrix {
+    const rowBytes = byteSizeOf(type, cols);
+    if (bytes.byteLength !== rowBytes * rows) {
+      fail('BAD_ARGUMENT', `${typeName(type)} matrix ${rows}x${cols} needs ${rowBytes * rows} bytes, got ${bytes.byteLength}`);
+    }
+    // Dequantizing one row proves the type is one we can compute with before any forward pass.
+    dequantize(type, bytes.subarray(0, rowBytes), cols);
+    const m: JsMatrix = { type, rows, cols, bytes };
+    return m;
+  }
+
+  matmul(out: Float32Array, w: Matrix, x: Float32Array, n: number): void {
+    const m = w as JsMatrix;
+    const { rows, cols } = m;
+    const xs = roundLikeVecDot(this.activations, m.type, x, n, cols);
+    const wr = new Float32Array(cols);
+    for (let r = 0; r < rows; r++) {
+      dequantizeRow(m.type, m.bytes, r, cols, wr);
+      for (let t = 0; t < n; t++) {
+        const off = t * cols;
+        let sum = 0;
+        for (let c = 0; c < cols; c++) sum += wr[c]! * xs[off + c]!;
+        out[t * rows + r] = sum;
+      }
+    }
+  }
+
+  getRows(out: Float32Array, w: Matrix, ids: ArrayLike<number>): void {
+    const m = w as JsMatrix;
+    const row = new Float32Array(m.cols);
+    for (let i = 0; i < ids.length; i++) out.set(dequantizeRow(m.type, m.bytes, ids[i]!, m.cols, row), i * m.cols);
+  }
+
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, dim: number, eps: number): void {
+    for (let t = 0; t < n; t++) {
+      const off = t * dim;
+      let ss = 0;
+      for (let i = 0; i < dim; i++) ss += x[off + i]! * x[off + i]!;
+      const scale = 1 / Math.sqrt(ss / dim + eps);
+      for (let i = 0; i < dim; i++) out[off + i] = x[off + i]! * scale * weight[i]!;
+    }
+  }
+
+  rope(x: Float32Array, n: number, heads: number, headDim: number, positions: Int32Array, rope: RopeParams): void {
+    const half = rope.dims / 2;
+    for (let t = 0; t < n; t++) {
+      const pos = positions[t]!;
+      for (let h = 0; h < heads; h++) {
+        const base = (t * heads + h) * headDim;
+        for (let i = 0; i < half; i++) {
+          const theta = pos * rope.invFreq[i]!;
+          const cos = Math.cos(theta);
+          const sin = Math.sin(theta);
+          // Adjacent pairs (2i, 2i+1) for GGUF llama; halves (i, i + dims/2) for NeoX-style models.
+          const a = rope.neox ? base + i : base + 2 * i;
+          const b = rope.neox ? a + half : a + 1;
+          const x0 = x[a]!;
+          const x1 = x[b]!;
+          x[a] = x0 * cos - x1 * sin;
+          x[b] = x0 * sin + x1 * cos;
+        }
+      }
+    }
+  }
+
+  attention(
+    out: Float32Array,
+    q: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    n: number,
+    start: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+    scale: number,
+  ): void {
+    const group = heads / kvHeads;
+    const kvStride = kvHeads * headDim;
+    const scores = new Float64Array(start + n);
+    for (let t = 0; t < n; t++) {
+      // Causal: the query at position start+t sees keys 0..start+t.
+      const visible = start + t + 1;
+      for (let h = 0; h < heads; h++) {
+        const qOff = (t * heads + h) * headDim;
+        const kvOff = Math.floor(h / group) * headDim;
+        let max = -Infinity;
+        for (let p = 0; p < visible; p++) {
+          const kOff = p * kvStride + kvOff;
+          let dot = 0;
+          for (let i = 0; i < headDim; i++) dot += q[qOff + i]! * kCache[kOff + i]!;
+          scores[p] = dot * scale;
+          if (scores[p]! > max) max = scores[p]!;
+        }
+        let total = 0;
+        for (let p = 0; p < visible; p++) {
+          scores[p] = Math.exp(scores[p]! - max);
+          total += scores[p]!;
+        }
+        for (let i = 0; i < headDim; i++) {
+          let acc = 0;
+          for (let p = 0; p < visible; p++) acc += scores[p]! * vCache[p * kvStride + kvOff + i]!;
+          out[qOff + i] = acc / total;
+        }
+      }
+    }
+  }
+
+  swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, length: number): void {
+    for (let i = 0; i < length; i++) {
+      const g = gate[i]!;
+      out[i] = (g / (1 + Math.exp(-g))) * up[i]!;
+    }
+  }
+
+  add(x: Float32Array, y: Float32Array, length: number): void {
+    for (let i = 0; i < length; i++) x[i] = x[i]! + y[i]!;
+  }
+
+  addBias(x: Float32Array, bias: Float32Array, n: number, dim: number): void {
+    for (let t = 0; t < n; t++) for (let i = 0; i < dim; i++) x[t * dim + i] = x[t * dim + i]! + bias[i]!;
+  }
+
+  dispose(): void {}
+}

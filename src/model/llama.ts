@@ -1,0 +1,138 @@
+import { fail } from '../errors.js';
+import type { Backend, RopeParams } from '../backend/backend.js';
+import type { LlamaConfig } from './config.js';
+import type { LlamaWeights } from './llama-weights.js';
+import { ropeParams } from './rope.js';
+import { LOGIT_ROWS, Sequence, type Scratch } from './sequence.js';
+
+export const SUPPORTED_ARCHITECTURES: readonly string[] = ['llama', 'qwen2'];
+
+/** Which positions of a forward pass produce logits. */
+export type LogitsWanted = 'last' | 'all';
+
+/**
+ * The llama-family decoder (Llama 2/3, TinyLlama, Mistral, Qwen2): for each token,
+ *   x = embed(token)
+ *   per layer:  x += Wo · attention(rope(Wq·rms(x)), rope(Wk·rms(x)), Wv·rms(x))
+ *               x += Wdown · (silu(Wgate·rms(x)) ⊙ Wup·rms(x))
+ *   logits = Wout · rms(x)
+ * A prompt of many tokens and a single decoded token take the same path: n rows at positions start..start+n-1,
+ * attention masked causally. Every kernel runs on the backend.
+ */
+export class Llama {
+  readonly rope: RopeParams;
+
+  constructor(
+    readonly config: LlamaConfig,
+    readonly weights: LlamaWeights,
+    readonly backend: Backend,
+  ) {
+    if (!SUPPORTED_ARCHITECTURES.includes(config.architecture)) {
+      fail('UNSUPPORTED', `architecture '${config.architecture}' is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+    }
+    if (config.headCount % config.headCountKv !== 0) {
+      fail('BAD_FILE', `head_count ${config.headCount} is not a multiple of head_count_kv ${config.headCountKv}`);
+    }
+    if (config.ropeDim % 2 !== 0 || config.ropeDim > config.headDim) {
+      fail('BAD_FILE', `rope dimension count ${config.ropeDim} must be even and at most the head size ${config.headDim}`);
+    }
+    this.rope = ropeParams(config, weights.ropeFreqFactors);
+  }
+
+  /** A fresh sequence holding up to `capacity` positions. */
+  newSequence(capacity: number): Sequence {
+    return new Sequence(this.backend, this.config, capacity);
+  }
+
+  /**
+   * Appends `tokens` to the sequence and returns their logits: [vocab] for the last token, or
+   * [tokens × vocab] for all of them.
+   */
+  forward(seq: Sequence, tokens: ArrayLike<number>, wanted: LogitsWanted = 'last'): Float32Array {
+    const n = tokens.length;
+    if (n === 0) fail('BAD_ARGUMENT', 'forward needs at least one token');
+    seq.reserve(n);
+    for (let i = 0; i < n; i++) {
+      const id = tokens[i]!;
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+        fail('BAD_ARGUMENT', `token id ${id} at index ${i} is outside the vocabulary (0..${this.config.vocabSize - 1})`);
+      }
+    }
+    const vocab = this.config.vocabSize;
+    const result = new Float32Array(wanted === 'all' ? n * vocab : vocab);
+    const batch = seq.scratch.batch;
+    for (let from = 0; from < n; from += batch) {
+      const slice = Array.prototype.slice.call(tokens, from, Math.min(n, from + batch)) as number[];
+      this.evaluate(seq, slice);
+      if (wanted === 'all') this.logits(seq.scratch, 0, slice.length, result.subarray(from * vocab));
+      else if (from + slice.length === n) this.logits(seq.scratch, slice.length - 1, slice.length, result);
+    }
+    return result;
+  }
+
+  /** Runs one slice of tokens through every layer, leaving the final hidden states in scratch.x. */
+  private evaluate(seq: Sequence, tokens: readonly number[]): void {
+    const n = tokens.length;
+    const s = seq.scratch;
+    const start = seq.length;
+    for (let i = 0; i < n; i++) s.positions[i] = start + i;
+    this.backend.getRows(s.x, this.weights.tokenEmbedding, tokens);
+    for (let l = 0; l < this.config.blockCount; l++) {
+      this.attentionBlock(seq, l, n, start);
+      this.feedForwardBlock(s, l, n);
+    }
+    seq.length = start + n;
+  }
+
+  private attentionBlock(seq: Sequence, l: number, n: number, start: number): void {
+    const { backend: b, config: c } = this;
+    const w = this.weights.layers[l]!;
+    const s = seq.scratch;
+    const dim = c.embeddingLength;
+    const kvDim = c.headCountKv * c.headDim;
+
+    b.rmsNorm(s.xb, s.x, w.attnNorm, n, dim, c.rmsEps);
+    b.matmul(s.q, w.wq, s.xb, n);
+    b.matmul(s.k, w.wk, s.xb, n);
+    b.matmul(s.v, w.wv, s.xb, n);
+    if (w.bq !== undefined) b.addBias(s.q, w.bq, n, c.headCount * c.headDim);
+    if (w.bk !== undefined) b.addBias(s.k, w.bk, n, kvDim);
+    if (w.bv !== undefined) b.addBias(s.v, w.bv, n, kvDim);
+    b.rope(s.q, n, c.headCount, c.headDim, s.positions, this.rope);
+    b.rope(s.k, n, c.headCountKv, c.headDim, s.positions, this.rope);
+
+    seq.keys[l]!.set(s.k.subarray(0, n * kvDim), start * kvDim);
+    seq.values[l]!.set(s.v.subarray(0, n * kvDim), start * kvDim);
+    b.attention(s.att, s.q, seq.keys[l]!, seq.values[l]!, n, start, c.headCount, c.headCountKv, c.headDim, 1 / Math.sqrt(c.headDim));
+
+    b.matmul(s.xb, w.wo, s.att, n);
+    b.add(s.x, s.xb, n * dim);
+  }
+
+  private feedForwardBlock(s: Scratch, l: number, n: number): void {
+    const { backend: b, config: c } = this;
+    const w = this.weights.layers[l]!;
+    const dim = c.embeddingLength;
+
+    b.rmsNorm(s.xb, s.x, w.ffnNorm, n, dim, c.rmsEps);
+    b.matmul(s.gate, w.gate, s.xb, n);
+    b.matmul(s.up, w.up, s.xb, n);
+    b.swiglu(s.hidden, s.gate, s.up, n * c.feedForwardLength);
+    b.matmul(s.xb, w.down, s.hidden, n);
+    b.add(s.x, s.xb, n * dim);
+  }
+
+  /** Logits of slice rows [from, to) into `out`, LOGIT_ROWS rows per product with the output matrix. */
+  private logits(s: Scratch, from: number, to: number, out: Float32Array): void {
+    const { backend: b, config: c } = this;
+    const dim = c.embeddingLength;
+    const vocab = c.vocabSize;
+    b.rmsNorm(s.xb, s.x, this.weights.outputNorm, to, dim, c.rmsEps);
+    for (let r = from; r < to; r += LOGIT_ROWS) {
+      const rows = Math.min(LOGIT_ROWS, to - r);
+      s.logitInput.set(s.xb.subarray(r * dim, (r + rows) * dim));
+      b.matmul(s.logits, this.weights.output, s.logitInput, rows);
+      out.set(s.logits.subarray(0, rows * vocab), (r - from) * vocab);
+    }
+  }
+}
