@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { register as registerInfo } from './info.js';
 
 /** Each subcommand module exports a `register(program)`; the list here is the CLI's table of contents. */
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  registerInfo(program);
+}
