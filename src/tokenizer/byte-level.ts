@@ -1,0 +1,41 @@
+/**
+ * GPT-2's byte-level alphabet: every byte maps to a printable code point (printable Latin-1 bytes to
+ * themselves, the rest to U+0100 and up, in byte order), so that byte strings can be BPE-merged as text.
+ */
+const BYTE_TO_CHAR: readonly string[] = (() => {
+  const chars: string[] = new Array(256);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+    chars[b] = String.fromCodePoint(printable ? b : 256 + extra++);
+  }
+  return chars;
+})();
+
+const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
+
+/** Text → its UTF-8 bytes, each written as its byte-level character. */
+export function byteLevelEncode(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += BYTE_TO_CHAR[b];
+  return s;
+}
+
+/** The byte a byte-level character stands for, or undefined for characters outside the alphabet. */
+export function byteLevelByte(char: string): number | undefined {
+  return CHAR_TO_BYTE.get(char);
+}
+
+/**
+ * Bytes of a byte-level token text. Characters outside the alphabet (added tokens written in plain text)
+ * keep their own UTF-8 encoding.
+ */
+export function byteLevelDecode(text: string): Uint8Array {
+  const out: number[] = [];
+  for (const c of text) {
+    const b = CHAR_TO_BYTE.get(c);
+    if (b !== undefined) out.push(b);
+    else out.push(...new TextEncoder().encode(c));
+  }
+  return Uint8Array.from(out);
+}

@@ -1,0 +1,268 @@
+import { fail } from '../errors.js';
+import type { GGUFFile } from '../gguf/reader.js';
+import { isGGUFArray, type GGUFValue } from '../gguf/types.js';
+import { BpeModel, mergeKey } from './bpe.js';
+import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
+import { ggufPreTokenizer } from './pre-tokenizers.js';
+import { encodeSentencePiece, SPACE_MARK } from './spm.js';
+import { TextTokenizer, type TokenizerParts } from './text-tokenizer.js';
+import { bertWords, wordPiece } from './wordpiece.js';
+import { Unigram } from './unigram.js';
+import { utf8Bytes } from './utf8.js';
+import { TokenType, Vocab } from './vocab.js';
+
+const KEY = 'tokenizer.ggml.';
+
+/** Texts llama.cpp treats as end of generation wherever they appear in a vocabulary (and forces to control). */
+const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>'];
+/** Fill-in-the-middle pad/repo/separator tokens: also end generation, also forced to control. */
+const FIM_EOG_TEXTS = ['<|fim_pad|>', '<fim-pad>', '<PAD>', '<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<|file_sep|>'];
+/** Control-looking tokens llama.cpp forces to control even though they do not end generation. */
+const CONTROL_TEXTS = ['<｜end▁of▁sentence｜>', '<|fim_prefix|>', '<fim-prefix>', '<｜fim▁begin｜>', '<PRE>', '<|fim_suffix|>', '<fim-suffix>', '<｜fim▁hole｜>', '<SUF>', '<|fim_middle|>', '<fim-middle>', '<｜fim▁end｜>', '<MID>'];
+
+class Metadata {
+  constructor(private readonly file: GGUFFile) {}
+
+  private value(name: string): GGUFValue | undefined {
+    return this.file.get(KEY + name);
+  }
+
+  array(name: string): GGUFValue[] | undefined {
+    const v = this.value(name);
+    if (v === undefined) return undefined;
+    if (!isGGUFArray(v)) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array`);
+    return v.items;
+  }
+
+  strings(name: string): string[] | undefined {
+    const items = this.array(name);
+    if (items?.some((s) => typeof s !== 'string')) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array of strings`);
+    return items as string[] | undefined;
+  }
+
+  numbers(name: string): number[] | undefined {
+    const items = this.array(name);
+    if (items?.some((s) => typeof s !== 'number')) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array of numbers`);
+    return items as number[] | undefined;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.value(name);
+    if (v !== undefined && typeof v !== 'string') fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be a string`);
+    return v;
+  }
+
+  bool(name: string): boolean | undefined {
+    const v = this.value(name);
+    if (v !== undefined && typeof v !== 'boolean') fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be a bool`);
+    return v;
+  }
+
+  /** A token id; out-of-range ids are ignored, as llama.cpp does (it warns and keeps its default). */
+  id(name: string, nTokens: number): number | undefined {
+    const v = this.value(name);
+    const n = typeof v === 'bigint' ? Number(v) : v;
+    return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < nTokens ? n : undefined;
+  }
+}
+
+/** The four tokenizer families GGUF names in tokenizer.ggml.model, with llama.cpp's default special ids. */
+const MODEL_DEFAULTS = {
+  llama: { bos: 1, eos: 2, unk: 0, sep: undefined, addBos: true, addEos: false },
+  gpt2: { bos: 11, eos: 11, unk: undefined, sep: undefined, addBos: false, addEos: false },
+  bert: { bos: 101, eos: undefined, unk: 100, sep: 102, addBos: true, addEos: false },
+  t5: { bos: undefined, eos: 1, unk: 2, sep: undefined, addBos: false, addEos: true },
+} as const;
+
+type ModelName = keyof typeof MODEL_DEFAULTS;
+
+/** Pre-tokenizers after which llama.cpp adds BOS by default even for gpt2-type vocabularies. */
+const PRE_ADDS_BOS = new Set(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'tekken', 'chameleon']);
+const PRE_IGNORES_MERGES = new Set(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'tekken']);
+
+/**
+ * Builds the tokenizer a GGUF file describes in its tokenizer.ggml.* metadata, behaving as llama.cpp's
+ * llama_vocab does for the same file.
+ */
+export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
+  const md = new Metadata(file);
+  const where = file.path;
+  const model = md.string('model');
+  if (model === undefined) fail('MISSING', `${where}: no tokenizer: metadata key ${KEY}model is missing (a vocabulary-less GGUF needs a tokenizer.json beside it)`);
+  if (!(model in MODEL_DEFAULTS)) {
+    fail('UNSUPPORTED', `${where}: unknown tokenizer ${KEY}model = '${model}' (supported: ${Object.keys(MODEL_DEFAULTS).join(', ')})`);
+  }
+  const name = model as ModelName;
+  const texts = md.strings('tokens');
+  if (texts === undefined) fail('MISSING', `${where}: metadata key ${KEY}tokens is missing`);
+  const nTokens = texts.length;
+  // llama.cpp renames empty tokens so that each text maps to one id.
+  const named = texts.map((t, i) => (t.length === 0 ? `[EMPTY_${i}]` : t));
+  const scoreList = md.numbers('scores');
+  const typeList = md.numbers('token_type');
+  const types: TokenType[] = typeList?.map((t) => (t >= 0 && t <= 6 ? (t as TokenType) : TokenType.UNDEFINED)) ?? new Array<TokenType>(nTokens).fill(TokenType.NORMAL);
+  forceControl(named, types);
+  const vocab = new Vocab(named, types, scoreList ? Float32Array.from(scoreList) : undefined, where);
+
+  const defaults = MODEL_DEFAULTS[name];
+  const pre = md.string('pre');
+  const bosId = md.id('bos_token_id', nTokens) ?? checkDefault(defaults.bos, nTokens);
+  const eosId = md.id('eos_token_id', nTokens) ?? checkDefault(defaults.eos, nTokens);
+  const unkId = md.id('unknown_token_id', nTokens) ?? checkDefault(defaults.unk, nTokens);
+  const sepId = md.id('separator_token_id', nTokens) ?? checkDefault(defaults.sep, nTokens);
+  const addBos = md.bool('add_bos_token') ?? (defaults.addBos || (name === 'gpt2' && pre !== undefined && PRE_ADDS_BOS.has(pre)));
+  const addEos = md.bool('add_eos_token') ?? defaults.addEos;
+  const addSpacePrefix = md.bool('add_space_prefix') ?? (name === 'llama' || name === 't5');
+
+  if (/phi-?3/i.test(String(file.get('general.name') ?? ''))) phi3Strip(vocab);
+
+  const eogIds = new Set<number>();
+  for (const key of ['eos_token_id', 'eot_token_id', 'eom_token_id']) {
+    const id = key === 'eos_token_id' ? eosId : md.id(key, nTokens);
+    if (id !== undefined) eogIds.add(id);
+  }
+  for (const t of [...EOG_TEXTS, ...FIM_EOG_TEXTS]) {
+    const id = vocab.id(t);
+    if (id !== undefined) eogIds.add(id);
+  }
+
+  const common = { vocab, bosId, eosId, addBos, addEos, eogIds, chatTemplate: chatTemplateOf(file) };
+  let parts: TokenizerParts;
+  switch (name) {
+    case 'llama':
+      parts = {
+        ...common,
+        kind: 'spm',
+        pieces: spacedPieces(vocab),
+        stripLeadingSpace: addSpacePrefix,
+        encodeText: (text, out, first) => encodeSentencePiece(vocab, addSpacePrefix && first ? ` ${text}` : text, unkId, out),
+      };
+      break;
+    case 'gpt2': {
+      const merges = md.strings('merges');
+      if (merges === undefined) fail('MISSING', `${where}: metadata key ${KEY}merges is missing (required by gpt2 tokenizers)`);
+      const ranks = new Map<string, number>();
+      merges.forEach((m, rank) => {
+        const space = m.indexOf(' ', 1);
+        const key = space < 0 ? mergeKey('', '') : mergeKey(m.slice(0, space), m.slice(space + 1));
+        if (!ranks.has(key)) ranks.set(key, rank);
+      });
+      const split = ggufPreTokenizer(pre ?? 'default', where);
+      const bpe = new BpeModel(vocab, ranks, { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
+      parts = {
+        ...common,
+        kind: 'bpe',
+        pieces: byteLevelPieces(vocab),
+        stripLeadingSpace: false,
+        encodeText: (text, out) => {
+          for (const word of split(text)) bpe.encodeWord(byteLevelEncode(utf8Bytes(word)), out);
+        },
+      };
+      break;
+    }
+    case 'bert': {
+      if (unkId === undefined) fail('MISSING', `${where}: bert tokenizer needs ${KEY}unknown_token_id`);
+      const maxLen = named.reduce((m, t) => Math.max(m, t.length), 0);
+      const lookup = (piece: string, first: boolean) => vocab.id(first ? SPACE_MARK + piece : piece);
+      parts = {
+        ...common,
+        kind: 'wordpiece',
+        addEos: common.addBos,
+        prefix: bosId === undefined ? undefined : [bosId],
+        suffix: sepId === undefined ? undefined : [sepId],
+        pieces: spacedPieces(vocab),
+        stripLeadingSpace: true,
+        encodeText: (text, out) => {
+          for (const word of bertWords(text, { lowercase: true, stripAccents: true })) wordPiece(word, lookup, unkId, maxLen + 1, out);
+        },
+      };
+      break;
+    }
+    case 't5': {
+      if (unkId === undefined) fail('MISSING', `${where}: t5 tokenizer needs ${KEY}unknown_token_id`);
+      if (md.array('precompiled_charsmap')?.length) {
+        fail('UNSUPPORTED', `${where}: ${KEY}precompiled_charsmap (SentencePiece normalization table) is not supported yet`);
+      }
+      const unigram = new Unigram(vocab, unkId);
+      const mergeSpaces = md.bool('remove_extra_whitespaces') ?? false;
+      parts = {
+        ...common,
+        kind: 'unigram',
+        pieces: spacedPieces(vocab),
+        stripLeadingSpace: addSpacePrefix,
+        encodeText: (text, out) => {
+          let t = mergeSpaces ? text.replace(/ +/g, ' ').trim() : text;
+          if (addSpacePrefix) t = ` ${t}`;
+          unigram.encode(t.replaceAll(' ', SPACE_MARK), out);
+        },
+      };
+      break;
+    }
+  }
+  return new TextTokenizer(parts);
+}
+
+function chatTemplateOf(file: GGUFFile): string | undefined {
+  const t = file.get('tokenizer.chat_template');
+  return typeof t === 'string' ? t : undefined;
+}
+
+function checkDefault(id: number | undefined, nTokens: number): number | undefined {
+  return id !== undefined && id < nTokens ? id : undefined;
+}
+
+/** llama.cpp marks end-of-generation and fill-in-the-middle tokens as control whatever the file says. */
+function forceControl(texts: readonly string[], types: TokenType[]): void {
+  const forced = new Set([...EOG_TEXTS, ...FIM_EOG_TEXTS, ...CONTROL_TEXTS]);
+  texts.forEach((t, i) => {
+    if (forced.has(t)) types[i] = TokenType.CONTROL;
+  });
+}
+
+/**
+ * llama.cpp's per-model fix for Phi-3, whose GGUF lacks token attributes: special tokens eat the whitespace
+ * after them, except <unk>, <s> and <|endoftext|>.
+ */
+function phi3Strip(vocab: Vocab): void {
+  for (let id = 0; id < vocab.size; id++) {
+    const t = vocab.type(id);
+    const special = t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN || vocab.texts[id] === '</s>';
+    if (special && !['<unk>', '<s>', '<|endoftext|>'].includes(vocab.texts[id]!)) vocab.strip.set(id, { lstrip: false, rstrip: true });
+  }
+}
+
+/** Decoded bytes for SentencePiece-style vocabularies: U+2581 is a space, `<0xNN>` a byte. */
+function spacedPieces(vocab: Vocab): Uint8Array[] {
+  return vocab.texts.map((text, id) => {
+    switch (vocab.type(id)) {
+      case TokenType.NORMAL:
+        return utf8Bytes(text.replaceAll(SPACE_MARK, ' '));
+      case TokenType.BYTE: {
+        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
+        return m ? Uint8Array.of(parseInt(m[1]!, 16)) : utf8Bytes(text);
+      }
+      case TokenType.CONTROL:
+      case TokenType.UNKNOWN:
+      case TokenType.USER_DEFINED:
+        return utf8Bytes(text);
+      default:
+        return new Uint8Array(0);
+    }
+  });
+}
+
+/** Decoded bytes for byte-level BPE vocabularies. */
+function byteLevelPieces(vocab: Vocab): Uint8Array[] {
+  return vocab.texts.map((text, id) => {
+    switch (vocab.type(id)) {
+      case TokenType.NORMAL:
+        return byteLevelDecode(text);
+      case TokenType.CONTROL:
+      case TokenType.UNKNOWN:
+      case TokenType.USER_DEFINED:
+        return utf8Bytes(text);
+      default:
+        return new Uint8Array(0);
+    }
+  });
+}
