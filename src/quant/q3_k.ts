@@ -1,0 +1,88 @@
+import { GGMLType } from '../tensor/ggml-type.js';
+import type { QuantFormat } from './format.js';
+import { readHalf, writeHalf } from './f16.js';
+import { QK_K, assertFinite, clamp, f, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
+
+/*
+ * Q3_K super-block, 110 bytes for 256 values in 16 groups of 16:
+ *   32 bytes hmask (high bit) | 64 bytes qs (low 2 bits, packed as Q2_K) | 12 bytes of 6-bit group scales | d f16
+ * x = d·(scale_g - 32)·(q - 4), q = low bits + 4·(high bit). Value e has its high bit at hmask[e % 32], bit e / 32.
+ * Group scale g: low 4 bits in byte g (g < 8) or the high nibble of byte g-8; its top 2 bits in byte 8 + g%4,
+ * bits 2·(g/4).
+ */
+const BLOCK_BYTES = 110;
+const QS = 32;
+const SCALES = 96;
+const D = 108;
+
+const L = new Uint8Array(QK_K);
+const signedL = new Int8Array(16);
+const scales = new Float32Array(QK_K / 16);
+
+/** Group g's 6-bit scale, biased by 32, from the 12 bytes at b[o..o+12). */
+function groupScale(b: Uint8Array, o: number, g: number): number {
+  const low = g < 8 ? b[o + g]! & 0xf : b[o + g - 8]! >> 4;
+  return low | (((b[o + 8 + (g & 3)]! >> (2 * (g >> 2))) & 3) << 4);
+}
+
+export const Q3_K: QuantFormat = {
+  type: GGMLType.Q3_K,
+  dequantize(src, out, count) {
+    for (let o = 0, y = 0; y < count; o += BLOCK_BYTES, y += QK_K) {
+      const d = readHalf(src, o + D);
+      for (let g = 0; g < 16; g++) {
+        const dl = d * (groupScale(src, o + SCALES, g) - 32);
+        for (let e = 16 * g; e < 16 * g + 16; e++) {
+          const bit = e >> 5; // which 2-bit field of qs, and which bit of hmask
+          const l = e & 31;
+          const low = (src[o + QS + 32 * (e >> 7) + l]! >> (2 * (bit & 3))) & 3;
+          const high = (src[o + l]! >> bit) & 1;
+          out[y + e] = dl * (low - (high ? 0 : 4));
+        }
+      }
+    }
+  },
+  quantize(src, dst, count) {
+    assertFinite(src, count, 'Q3_K');
+    for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
+      let maxScale = 0;
+      let amax = 0;
+      for (let g = 0; g < 16; g++) {
+        const scale = makeQ3Quants(16, 4, src, x + 16 * g, L, 16 * g, signedL);
+        scales[g] = scale;
+        if (Math.abs(scale) > amax) {
+          amax = Math.abs(scale);
+          maxScale = scale;
+        }
+      }
+      dst.fill(0, o + SCALES, o + D);
+      if (maxScale) {
+        const iscale = f(-32 / maxScale);
+        for (let g = 0; g < 16; g++) {
+          // C keeps nearest_int's result in an int8_t before clamping.
+          const l = clamp((nearestInt(f(iscale * scales[g]!)) << 24) >> 24, -32, 31) + 32;
+          if (g < 8) dst[o + SCALES + g] = l & 0xf;
+          else dst[o + SCALES + g - 8] |= (l & 0xf) << 4;
+          dst[o + SCALES + 8 + (g & 3)] |= (l >> 4) << (2 * (g >> 2));
+        }
+        writeHalf(dst, o + D, f(1 / iscale));
+      } else {
+        writeHalf(dst, o + D, 0);
+      }
+      const d = readHalf(dst, o + D);
+      for (let g = 0; g < 16; g++) {
+        const dg = f(d * (groupScale(dst, o + SCALES, g) - 32));
+        if (!dg) continue;
+        for (let i = 16 * g; i < 16 * g + 16; i++) L[i] = clamp(nearestInt(f(src[x + i]! / dg)), -4, 3) + 4;
+      }
+      dst.fill(0, o, o + QS);
+      for (let e = 0; e < QK_K; e++) {
+        if (L[e]! > 3) {
+          dst[o + (e & 31)] |= 1 << (e >> 5);
+          L[e] -= 4;
+        }
+      }
+      pack2Bits(L, dst, o + QS);
+    }
+  },
+};
