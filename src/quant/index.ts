@@ -8,10 +8,16 @@ import { Q4_1 } from './q4_1.js';
 import { Q5_0 } from './q5_0.js';
 import { Q5_1 } from './q5_1.js';
 import { Q8_0 } from './q8_0.js';
+import { Q2_K } from './q2_k.js';
+import { Q3_K } from './q3_k.js';
+import { Q4_K } from './q4_k.js';
+import { Q5_K } from './q5_k.js';
+import { Q6_K } from './q6_k.js';
+import { Q8_K } from './q8_k.js';
 
 /** Every block format we can compute with; each module registers itself here by being listed. */
 const FORMATS: ReadonlyMap<GGMLType, QuantFormat> = new Map<GGMLType, QuantFormat>(
-  ([F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0] as QuantFormat[]).map((f) => [f.type, f]),
+  ([F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K] as QuantFormat[]).map((f) => [f.type, f]),
 );
 
 export function quantFormat(type: GGMLType, tensorName?: string): QuantFormat {
