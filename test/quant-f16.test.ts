@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { GGMLType } from '../src/tensor/ggml-type.js';
-import { dequantize, quantize } from '../src/quant/index.js';
+import { dequantize, dequantizeRow, quantize } from '../src/quant/index.js';
 import { F16_TO_F32, bf16ToFp32, fp16ToFp32, fp32ToBf16, fp32ToFp16 } from '../src/quant/f16.js';
 
 /*
@@ -197,4 +197,23 @@ test("F16 model: its f32 meaning, quantized, is llama.cpp's Q4_0 model byte for 
     compared++;
   });
   assert.equal(compared, 29);
+});
+
+test('F16 model: one embedding row read alone has the IEEE values of its halves', () => {
+  const f = GGUFFile.open('../shared/models/llama-tiny-shape-F16.gguf');
+  try {
+    const info = f.tensor('token_embd.weight');
+    assert.ok(info && info.type === GGMLType.F16);
+    const [cols, rows] = info.dims as [number, number];
+    const bytes = f.readTensor(info);
+    for (const row of [0, 1, 12345, rows - 1]) {
+      const got = dequantizeRow(GGMLType.F16, bytes, row, cols, undefined, info.name);
+      for (let c = 0; c < cols; c++) {
+        const at = 2 * (row * cols + c);
+        assert.ok(Object.is(got[c], halfValue(bytes[at]! | (bytes[at + 1]! << 8))), `row ${row} col ${c}`);
+      }
+    }
+  } finally {
+    f.close();
+  }
 });
