@@ -144,7 +144,8 @@ test('bad arguments fail with BAD_ARGUMENT instead of reading or writing out of 
   for (const bad of [NaN, Infinity, -Infinity]) {
     const x = new Float32Array(32);
     x[5] = bad;
-    assert.throws(() => quantize(GGMLType.Q4_1, x), (e: unknown) => isBadArgument(e) && (e as Error).message.includes('#5'));
+    assert.throws(() => quantize(GGMLType.Q4_1, x, 32, 'blk.0.ffn_up.weight'), (e: unknown) =>
+      isBadArgument(e) && (e as Error).message.includes("#5 of tensor 'blk.0.ffn_up.weight'"));
   }
   assert.throws(() => dequantizeRow(GGMLType.Q8_0, new Uint8Array(34 * 4), -1, 32), isBadArgument);
   assert.throws(() => dequantizeRow(GGMLType.Q8_0, new Uint8Array(34 * 4), 1.5, 32), isBadArgument);

@@ -61,8 +61,8 @@ export function dequantizeRow(
 }
 
 /** Quantizes `count` f32 values into a new buffer of `type`, as llama.cpp's reference quantizer. */
-export function quantize(type: GGMLType, src: Float32Array, count = src.length): Uint8Array {
-  const f = quantFormat(type);
+export function quantize(type: GGMLType, src: Float32Array, count = src.length, tensorName?: string): Uint8Array {
+  const f = quantFormat(type, tensorName);
   if (f.quantize === undefined) fail('UNSUPPORTED', `quantizing to ${typeName(type)} is not supported`);
   if (count > src.length) fail('BAD_ARGUMENT', `cannot quantize ${count} values from an array of ${src.length}`);
   const { blockSize } = typeTraits(type);
@@ -70,7 +70,10 @@ export function quantize(type: GGMLType, src: Float32Array, count = src.length):
   // Block scales come from the block's range; inf or NaN there has no meaningful encoding (llama.cpp's result is undefined).
   if (blockSize > 1) {
     for (let i = 0; i < count; i++) {
-      if (!Number.isFinite(src[i]!)) fail('BAD_ARGUMENT', `cannot quantize ${src[i]} (value #${i}) to ${typeName(type)}; only finite values have a block encoding`);
+      if (!Number.isFinite(src[i]!)) {
+        const where = tensorName === undefined ? '' : ` of tensor '${tensorName}'`;
+        fail('BAD_ARGUMENT', `cannot quantize ${src[i]} (value #${i}${where}) to ${typeName(type)}; only finite values have a block encoding`);
+      }
     }
   }
   const dst = new Uint8Array(byteSizeOf(type, count));
