@@ -1,6 +1,6 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { RealizarError, fail } from '../errors.js';
-import { GGMLType, byteSizeOf, isKnownType, typeName } from '../tensor/ggml-type.js';
+import { GGMLType, byteSizeOf, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
 import type { GGUFFile } from './reader.js';
 import {
@@ -233,8 +233,11 @@ export function layoutGGUF(metadata: GGUFMetadata, tensors: readonly Omit<GGUFTe
       fail('BAD_ARGUMENT', `tensor '${t.name}' has invalid dimensions [${t.dims.join(', ')}]`);
     }
     if (!isKnownType(t.type)) fail('BAD_ARGUMENT', `tensor '${t.name}' has unknown ggml type id ${t.type as number}`);
-    const count = t.dims.reduce((a, b) => a * b, 1);
-    const byteSize = byteSizeOf(t.type, count);
+    const { blockSize } = typeTraits(t.type);
+    if (t.dims[0]! % blockSize !== 0) {
+      fail('BAD_ARGUMENT', `tensor '${t.name}' rows of ${t.dims[0]} elements are not a whole number of ${typeName(t.type)} blocks (${blockSize})`);
+    }
+    const byteSize = byteSizeOf(t.type, t.dims.reduce((a, b) => a * b, 1));
     out.string(t.name, `tensor name '${t.name}'`);
     out.u32(t.dims.length);
     for (const d of t.dims) out.u64(BigInt(d));
