@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { register as registerInfo } from './info.js';
+import { register as registerServe } from './serve.js';
 
 /** Each subcommand module exports a `register(program)`; the list here is the CLI's table of contents. */
 export function registerCommands(program: Command): void {
   registerInfo(program);
+  registerServe(program);
 }

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { badRequest } from './api-error.js';
+import type { ServerContext } from './context.js';
+import { collect, start } from './request-generation.js';
+import { detokenizeRequest, generateOptions, nativeGenerateRequest, parseBody, tokenizeRequest } from './schemas.js';
+
+/** realizar's own endpoints: /generate, /tokenize, /detokenize, /health, /metrics (llama.cpp's field names where it has them). */
+export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, loadError: () => Error | undefined): void {
+  app.get('/health', async (_request, reply) => {
+    const failed = loadError();
+    if (failed) return reply.status(500).send({ status: 'error', message: failed.message });
+    if (ctx.loaded === undefined) return reply.status(503).send({ status: 'loading' });
+    return { status: 'ok', model: ctx.modelName };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+
+  app.post('/generate', async (request, reply) => {
+    const arrivedAt = performance.now();
+    const body = parseBody(nativeGenerateRequest, request.body);
+    if (body.stream) throw badRequest('invalid_value', 'stream: /generate answers in one piece; stream from /v1/completions', 'stream');
+    ctx.checkModelName(body.model);
+    const { service } = ctx.model();
+    const ids = service.tokenize(body.prompt, 'prompt', { parseSpecial: false });
+    const generation = await start(request, reply, ctx, ids, generateOptions(body, service.model.tokenizer.vocabSize), arrivedAt);
+    const { text, chunks, result } = await collect(generation, request);
+    return {
+      model: ctx.modelName,
+      text,
+      tokens: chunks.map((c) => c.tokenId),
+      finish_reason: result.finishReason,
+      usage: { prompt_tokens: ids.length, completion_tokens: chunks.length, total_tokens: ids.length + chunks.length },
+      timings: { prompt_ms: result.promptMs, generate_ms: result.generateMs },
+    };
+  });
+
+  app.post('/tokenize', async (request) => {
+    const body = parseBody(tokenizeRequest, request.body);
+    const { tokenizer } = ctx.model().service.model;
+    const ids = tokenizer.encode(body.content, {
+      // add_special false: the bare text's tokens; otherwise the model's own BOS/EOS flags decide.
+      ...(body.add_special === false ? { addBos: false, addEos: false } : {}),
+      parseSpecial: body.parse_special ?? false,
+    });
+    return { tokens: body.with_pieces ? ids.map((id) => ({ id, piece: tokenizer.tokenText(id) })) : ids };
+  });
+
+  app.post('/detokenize', async (request) => {
+    const body = parseBody(detokenizeRequest, request.body);
+    const { tokenizer } = ctx.model().service.model;
+    const bad = body.tokens.find((id) => id >= tokenizer.vocabSize);
+    if (bad !== undefined) throw badRequest('invalid_value', `tokens: ${bad} is not in the vocabulary (ids 0..${tokenizer.vocabSize - 1})`, 'tokens');
+    return { content: tokenizer.decode(body.tokens) };
+  });
+}

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ChatMessage } from '../chat/template.js';
+import type { FinishReason, GenerationChunk, TokenLogprob } from '../generate/types.js';
+import { badRequest } from './api-error.js';
+import type { ServerContext } from './context.js';
+import { collect, forEachStep, start } from './request-generation.js';
+import { chatRequest, completionRequest, generateOptions, parseBody, type ChatRequest } from './schemas.js';
+import { SSE_HEADERS, sseStream } from './sse.js';
+
+/** OpenAI's completion default (chat has none: it runs to the end of the turn or the context). */
+const COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** The OpenAI-compatible endpoints: /v1/chat/completions, /v1/completions, /v1/models. */
+export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): void {
+  const modelEntry = () => ({ id: ctx.modelName, object: 'model', created: ctx.createdAt, owned_by: 'realizar' });
+  app.get('/v1/models', async () => ({ object: 'list', data: [modelEntry()] }));
+  app.get<{ Params: { id: string } }>('/v1/models/:id', async (request) => {
+    ctx.checkModelName(request.params.id);
+    return modelEntry();
+  });
+
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const arrivedAt = performance.now();
+    const body = parseBody(chatRequest, request.body);
+    ctx.checkModelName(body.model);
+    const { service, chatTemplate } = ctx.model();
+    const { tokenizer } = service.model;
+    const prompt = chatTemplate.render(chatMessages(body), {
+      addGenerationPrompt: true,
+      bosToken: tokenizer.bosId === undefined ? '' : tokenizer.tokenText(tokenizer.bosId),
+      eosToken: tokenizer.eosId === undefined ? '' : tokenizer.tokenText(tokenizer.eosId),
+    });
+    const ids = service.tokenize(prompt, 'messages', { parseSpecial: true });
+    const options = generateOptions(body, tokenizer.vocabSize);
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+    if (maxTokens != null) options.maxTokens = maxTokens;
+    if (body.logprobs) options.logprobs = body.top_logprobs ?? 0;
+    const generation = await start(request, reply, ctx, ids, options, arrivedAt);
+
+    const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
+    const created = Math.floor(Date.now() / 1000);
+    const head = { id, object: 'chat.completion', created, model: ctx.modelName };
+    if (body.stream) {
+      const includeUsage = body.stream_options?.include_usage === true;
+      const chunkHead = { ...head, object: 'chat.completion.chunk' };
+      const usageField = includeUsage ? { usage: null } : {};
+      async function* events() {
+        yield { ...chunkHead, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField };
+        const end = yield* forEachStep(generation, request, body.logprobs === true, (chunk) => ({
+          ...chunkHead,
+          choices: [{ index: 0, delta: { content: chunk.text }, logprobs: body.logprobs ? { content: [chatLogprob(chunk)], refusal: null } : null, finish_reason: null }],
+          ...usageField,
+        }));
+        yield { ...chunkHead, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(end.finishReason) }], ...usageField };
+        if (includeUsage) yield { ...chunkHead, choices: [], usage: usage(request) };
+      }
+      return reply.headers(SSE_HEADERS).send(sseStream(events()));
+    }
+    const { text, chunks, finish } = await collect(generation, request);
+    return {
+      ...head,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text, refusal: null },
+          logprobs: body.logprobs ? { content: chunks.map(chatLogprob), refusal: null } : null,
+          finish_reason: finishReason(finish),
+        },
+      ],
+      usage: usage(request),
+    };
+  });
+
+  app.post('/v1/completions', async (request, reply) => {
+    const arrivedAt = performance.now();
+    const body = parseBody(completionRequest, request.body);
+    ctx.checkModelName(body.model);
+    const { service } = ctx.model();
+    const { tokenizer } = service.model;
+    let ids: number[];
+    if (typeof body.prompt === 'string' || typeof body.prompt[0] === 'string') {
+      ids = service.tokenize(typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string), 'prompt', { parseSpecial: false });
+    } else {
+      ids = body.prompt as number[];
+      const bad = ids.find((id) => id >= tokenizer.vocabSize);
+      if (bad !== undefined) throw badRequest('invalid_value', `prompt: token ${bad} is not in the vocabulary (ids 0..${tokenizer.vocabSize - 1})`, 'prompt');
+      service.checkFits(ids, 'prompt');
+    }
+    const options = generateOptions(body, tokenizer.vocabSize);
+    options.maxTokens = body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
+    if (body.logprobs != null) options.logprobs = body.logprobs;
+    const generation = await start(request, reply, ctx, ids, options, arrivedAt);
+
+    const id = `cmpl-${randomUUID().replaceAll('-', '')}`;
+    const head = { id, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: ctx.modelName };
+    const wantLogprobs = body.logprobs != null;
+    if (body.stream) {
+      const includeUsage = body.stream_options?.include_usage === true;
+      const usageField = includeUsage ? { usage: null } : {};
+      let offset = 0;
+      async function* events() {
+        const end = yield* forEachStep(generation, request, wantLogprobs, (chunk) => {
+          const event = { ...head, choices: [{ text: chunk.text, index: 0, logprobs: wantLogprobs ? completionLogprobs([chunk], offset) : null, finish_reason: null }], ...usageField };
+          offset += chunk.text.length;
+          return event;
+        });
+        yield { ...head, choices: [{ text: '', index: 0, logprobs: null, finish_reason: finishReason(end.finishReason) }], ...usageField };
+        if (includeUsage) yield { ...head, choices: [], usage: usage(request) };
+      }
+      return reply.headers(SSE_HEADERS).send(sseStream(events()));
+    }
+    const { text, chunks, finish } = await collect(generation, request);
+    return {
+      ...head,
+      choices: [{ text, index: 0, logprobs: wantLogprobs ? completionLogprobs(chunks, 0) : null, finish_reason: finishReason(finish) }],
+      usage: usage(request),
+    };
+  });
+}
+
+/** Messages as the chat template sees them: text parts joined; OpenAI's newer 'developer' role is the system role. */
+function chatMessages(body: ChatRequest): ChatMessage[] {
+  return body.messages.map((m) => ({
+    role: m.role === 'developer' ? 'system' : m.role,
+    content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((part) => part.text).join(''),
+  }));
+}
+
+function usage(request: FastifyRequest): Usage {
+  const { promptTokens, completionTokens } = request.usage;
+  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+}
+
+/** A client that left never sees its finish reason; 'stop' keeps the field within OpenAI's values. */
+function finishReason(reason: FinishReason): 'stop' | 'length' {
+  return reason === 'length' ? 'length' : 'stop';
+}
+
+function tokenBytes(token: string): number[] {
+  return [...Buffer.from(token, 'utf8')];
+}
+
+function chatLogprob(chunk: GenerationChunk) {
+  const chosen = chunk.logprob;
+  return {
+    token: chosen?.token ?? chunk.text,
+    logprob: chosen?.logprob ?? 0,
+    bytes: tokenBytes(chosen?.token ?? chunk.text),
+    top_logprobs: (chunk.topLogprobs ?? []).map((alt: TokenLogprob) => ({ token: alt.token, logprob: alt.logprob, bytes: tokenBytes(alt.token) })),
+  };
+}
+
+/** The legacy completions logprobs layout: parallel arrays, one entry per token. */
+function completionLogprobs(chunks: readonly GenerationChunk[], startOffset: number) {
+  let offset = startOffset;
+  const textOffset: number[] = [];
+  for (const chunk of chunks) {
+    textOffset.push(offset);
+    offset += chunk.text.length;
+  }
+  return {
+    tokens: chunks.map((c) => c.logprob?.token ?? c.text),
+    token_logprobs: chunks.map((c) => c.logprob?.logprob ?? 0),
+    top_logprobs: chunks.map((c) => Object.fromEntries((c.topLogprobs ?? []).map((alt) => [alt.token, alt.logprob]))),
+    text_offset: textOffset,
+  };
+}

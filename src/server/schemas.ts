@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { GenerateOptions } from '../generate/types.js';
+import { badRequest } from './api-error.js';
+
+/**
+ * Request bodies, validated before anything runs. Unknown fields are ignored (OpenAI clients send
+ * fields we do not use); known ones must have the right type and range, else the 400 names the field.
+ */
+
+const count = z.number().int().min(0);
+const stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
+
+/** Sampling fields every generating endpoint takes: OpenAI's names, plus llama.cpp's extensions. */
+const sampling = {
+  model: z.string().nullish(),
+  max_tokens: count.nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  top_k: count.nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  repeat_penalty: z.number().min(0).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  logit_bias: z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100)).nullish(),
+  seed: z.number().int().nullish(),
+  stop,
+  n: z.literal(1, { error: 'only n = 1 is supported' }).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  user: z.string().nullish(),
+};
+
+const textPart = z.object({ type: z.literal('text', { error: 'only text content parts are supported' }), text: z.string() });
+
+export const chatRequest = z.object({
+  ...sampling,
+  messages: z
+    .array(
+      z.object({
+        role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+        content: z.union([z.string(), z.array(textPart), z.null()]),
+      }),
+    )
+    .min(1, 'send at least one message'),
+  max_completion_tokens: count.nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+});
+export type ChatRequest = z.infer<typeof chatRequest>;
+
+export const completionRequest = z.object({
+  ...sampling,
+  prompt: z.union([z.string(), z.array(z.number().int().min(0)).min(1), z.array(z.string()).length(1, 'send one prompt (batches are not supported)')]),
+  logprobs: z.number().int().min(0).max(5).nullish(),
+  echo: z.literal(false, { error: 'echo is not supported' }).nullish(),
+});
+export type CompletionRequest = z.infer<typeof completionRequest>;
+
+/** POST /generate: a prompt and the same sampling fields. */
+export const nativeGenerateRequest = z.object({
+  ...sampling,
+  prompt: z.string(),
+});
+export type NativeGenerateRequest = z.infer<typeof nativeGenerateRequest>;
+
+export const tokenizeRequest = z.object({
+  content: z.string(),
+  add_special: z.boolean().nullish(),
+  parse_special: z.boolean().nullish(),
+  with_pieces: z.boolean().nullish(),
+});
+
+export const detokenizeRequest = z.object({
+  tokens: z.array(z.number().int().min(0)),
+});
+
+/** The parsed body, or a 400 naming the first offending field. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('invalid_body', 'the request body must be a JSON object');
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.');
+  throw badRequest('invalid_value', field === '' ? issue.message : `${field}: ${issue.message}`, field === '' ? null : field);
+}
+
+type SamplingFields = { [K in keyof typeof sampling]?: z.infer<(typeof sampling)[K]> };
+
+/** The engine's options for a request's sampling fields (absent fields keep the engine's defaults). */
+export function generateOptions(request: SamplingFields, vocabSize: number): GenerateOptions {
+  const options: GenerateOptions = {};
+  if (request.max_tokens != null) options.maxTokens = request.max_tokens;
+  if (request.temperature != null) options.temperature = request.temperature;
+  if (request.top_p != null) options.topP = request.top_p;
+  if (request.top_k != null) options.topK = request.top_k;
+  if (request.min_p != null) options.minP = request.min_p;
+  if (request.repeat_penalty != null) options.repeatPenalty = request.repeat_penalty;
+  if (request.presence_penalty != null) options.presencePenalty = request.presence_penalty;
+  if (request.frequency_penalty != null) options.frequencyPenalty = request.frequency_penalty;
+  if (request.seed != null) options.seed = request.seed;
+  if (request.stop != null) {
+    const stops = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s !== '');
+    if (stops.length > 0) options.stop = stops;
+  }
+  if (request.logit_bias != null) {
+    const bias = new Map<number, number>();
+    for (const [key, value] of Object.entries(request.logit_bias)) {
+      const id = Number(key);
+      if (id >= vocabSize) throw badRequest('invalid_value', `logit_bias: token ${id} is not in the vocabulary (ids 0..${vocabSize - 1})`, 'logit_bias');
+      // OpenAI documents ±100 as a ban or an exclusive choice; an infinite bias makes that exact.
+      bias.set(id, value <= -100 ? -Infinity : value);
+    }
+    options.logitBias = bias;
+  }
+  return options;
+}
