@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import type { LlamaConfig, RopeScaling } from '../model/config.js';
 import type { GGUFFile } from './reader.js';
+import { isGGUFArray } from './types.js';
 
 const SUPPORTED_ARCHITECTURES = ['llama', 'qwen2'];
 
@@ -10,7 +11,8 @@ const SUPPORTED_ARCHITECTURES = ['llama', 'qwen2'];
  * Our models need every layer alike.
  */
 function uniformCount(f: GGUFFile, key: string): number | undefined {
-  if (f.getArray(key) === undefined) return f.getCount(key);
+  const v = f.get(key);
+  if (v === undefined || !isGGUFArray(v)) return f.getCount(key);
   const values = f.getNumberArray(key)!;
   const first = values[0];
   if (first === undefined || !values.every((v) => v === first)) {
