@@ -1,0 +1,254 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { GGUFFile } from '../src/gguf/reader.js';
+import type { GGUFTensorInfo } from '../src/gguf/types.js';
+import { RealizarError } from '../src/errors.js';
+import { GGMLType, typeFromName, typeTraits } from '../src/tensor/ggml-type.js';
+import { dequantize, quantize } from '../src/quant/index.js';
+import { nearestInt } from '../src/quant/kquant-common.js';
+
+/*
+ * The K-quants against llama.cpp itself. ../shared/reference/quant holds an F32 model with awkward rows in every
+ * matrix (row 1 zeros, row 2 outliers, row 3 ~1e-6, row 4 all positive), that model quantized by
+ * llama-quantize --pure into each type, and gguf-py's dequantization of blk.0.attn_q.weight. The second oracle is
+ * llama-tiny-shape-Q4_K_M.gguf: llama.cpp's Q4_K/Q6_K tensors of the F16 model next to it. Q8_K has no file
+ * of llama.cpp's (it only quantizes activations): it is checked against float64 arithmetic.
+ */
+const REF = '../shared/reference/quant';
+const KQUANTS = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
+
+function withGGUF<T>(path: string, use: (f: GGUFFile) => T): T {
+  const f = GGUFFile.open(path);
+  try {
+    return use(f);
+  } finally {
+    f.close();
+  }
+}
+
+function tensorOf(f: GGUFFile, name: string): GGUFTensorInfo {
+  const info = f.tensor(name);
+  assert.ok(info, `${f.path} has no tensor ${name}`);
+  return info;
+}
+
+function bits(a: Float32Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, a.length);
+}
+
+function fileBits(path: string): Uint32Array {
+  const b = readFileSync(path);
+  return new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function rmse(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(s / a.length);
+}
+
+/** Indices of the blocks whose bytes differ, with the matrix row each starts in. */
+function differingBlocks(ours: Uint8Array, theirs: Uint8Array, type: GGMLType, rowLength: number): string[] {
+  const { blockSize, typeSize } = typeTraits(type);
+  assert.equal(ours.length, theirs.length);
+  const out: string[] = [];
+  for (let b = 0; b * typeSize < ours.length; b++) {
+    for (let k = 0; k < typeSize; k++) {
+      if (ours[b * typeSize + k] !== theirs[b * typeSize + k]) {
+        out.push(`block ${b} (row ${Math.floor((b * blockSize) / rowLength)}), byte ${k}`);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** What quantizing a model's tensors gives against llama.cpp's bytes for the same tensors. */
+function compareQuantization(quantized: GGUFFile, source: GGUFFile, type: GGMLType, names: readonly string[]): { blocks: number; differing: string[] } {
+  let blocks = 0;
+  const differing: string[] = [];
+  for (const name of names) {
+    const theirs = tensorOf(quantized, name);
+    assert.equal(theirs.type, type, `${name} in ${quantized.path}`);
+    const src = tensorOf(source, name);
+    const f32 = dequantize(src.type, source.readTensor(src), src.count);
+    const ours = quantize(type, f32);
+    blocks += src.count / typeTraits(type).blockSize;
+    for (const d of differingBlocks(ours, quantized.readTensor(theirs), type, src.dims[0]!)) differing.push(`${name} ${d}`);
+  }
+  return { blocks, differing };
+}
+
+for (const name of KQUANTS) {
+  const type = typeFromName(name);
+
+  test(`${name}: dequantizing blk.0.attn_q.weight equals gguf-py bit for bit`, () => {
+    const got = withGGUF(`${REF}/quant-${name}.gguf`, (f) => {
+      const info = tensorOf(f, 'blk.0.attn_q.weight');
+      assert.equal(info.type, type);
+      return dequantize(type, f.readTensor(info), info.count);
+    });
+    const want = fileBits(`${REF}/quant-${name}.attn_q.dequant.f32`);
+    assert.equal(got.length, want.length);
+    const g = bits(got);
+    let differing = 0;
+    for (let i = 0; i < want.length; i++) if (g[i] !== want[i]) differing++;
+    assert.equal(differing, 0, `${differing} of ${want.length} values differ from gguf-py`);
+  });
+
+  test(`${name}: quantizing every matrix of the F32 model gives llama-quantize's bytes`, (t) => {
+    withGGUF(`${REF}/quant-src-F32.gguf`, (source) =>
+      withGGUF(`${REF}/quant-${name}.gguf`, (quantized) => {
+        const names = quantized.tensors.filter((ti) => ti.type === type).map((ti) => ti.name);
+        assert.ok(names.includes('token_embd.weight') && names.includes('blk.1.ffn_down.weight'), `--pure model quantizes every matrix to ${name}`);
+        const { blocks, differing } = compareQuantization(quantized, source, type, names);
+        assert.deepEqual(differing.slice(0, 10), [], `${differing.length} of ${blocks} blocks differ`);
+        t.diagnostic(`${names.length} tensors, ${blocks} blocks identical`);
+      }),
+    );
+  });
+}
+
+function f32Of(f: GGUFFile, info: GGUFTensorInfo): Float32Array {
+  return dequantize(info.type, f.readTensor(info), info.count);
+}
+
+test('awkward rows: zeros stay zero, outliers and all-positive rows keep a small error, tiny values do not blow up', () => {
+  const source = withGGUF(`${REF}/quant-src-F32.gguf`, (f) => f32Of(f, tensorOf(f, 'blk.0.attn_q.weight')));
+  const row = (a: Float32Array, r: number): Float32Array => a.subarray(r * 256, r * 256 + 256);
+  const zero = new Float32Array(256);
+  let previous = Infinity;
+  for (const name of KQUANTS) {
+    const type = typeFromName(name);
+    const got = dequantize(type, quantize(type, source), source.length);
+    assert.ok(row(got, 1).every((v) => v === 0), `${name}: the zero row does not come back as zeros`);
+    const overall = rmse(got, source);
+    // More bits, less error: a guard against a quantizer that matches llama.cpp on the data by accident.
+    assert.ok(overall < previous, `${name} rmse ${overall} is not below the type with one bit less (${previous})`);
+    previous = overall;
+    for (const r of [2, 4]) {
+      const err = rmse(row(got, r), row(source, r));
+      assert.ok(err < 0.25 * rmse(zero, row(source, r)), `${name}: row ${r} rmse ${err}`);
+    }
+    // Row 3 (~1e-6): the f16 super-block scales underflow to subnormals, so llama.cpp's result (matched byte for
+    // byte above) is coarse; it must still stay within twice the row's own magnitude.
+    const peak = Math.max(...row(source, 3).map(Math.abs));
+    assert.ok(row(got, 3).every((v) => Math.abs(v) <= 2 * peak), `${name}: the 1e-6 row blows up`);
+  }
+});
+
+test('Q4_K and Q6_K of llama.cpp Q4_K_M from the F16 model: same bytes from the same f16 weights', () => {
+  withGGUF('../shared/models/llama-tiny-shape-F16.gguf', (source) =>
+    withGGUF('../shared/models/llama-tiny-shape-Q4_K_M.gguf', (quantized) => {
+      const q4 = quantized.tensors.filter((ti) => ti.type === GGMLType.Q4_K && ti.name.startsWith('blk.0.')).map((ti) => ti.name);
+      const q6 = quantized.tensors.filter((ti) => ti.type === GGMLType.Q6_K && ti.name.startsWith('blk.')).map((ti) => ti.name);
+      assert.equal(q4.length, 7, 'blk.0 has 7 Q4_K matrices');
+      assert.ok(q6.length >= 2, 'some blk.* matrices are Q6_K');
+      for (const [type, names] of [[GGMLType.Q4_K, q4], [GGMLType.Q6_K, q6]] as const) {
+        const { blocks, differing } = compareQuantization(quantized, source, type, names);
+        assert.deepEqual(differing.slice(0, 10), [], `${differing.length} of ${blocks} blocks differ`);
+      }
+    }),
+  );
+});
+
+test("nearestInt is ggml's nearest_int: ties to even, and its mantissa bits beyond 2^22", () => {
+  // Oracle: round half to even written with float64 floor.
+  const halfEven = (v: number): number => {
+    const r = Math.floor(v + 0.5);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  };
+  for (const v of [0, 0.49999997, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.4999998, 7.5, -7.5, 126.5, -127.5, 4194302.5, -4194302.5, 4194303]) {
+    assert.equal(nearestInt(v), halfEven(v), `nearestInt(${v})`);
+  }
+  assert.equal(nearestInt(2.5), 2); // Math.round would say 3
+  assert.equal(nearestInt(-3.5), -4); // Math.round would say -3
+  // 2^23 + 1.5·2^23 = 1.25·2^24 in float: mantissa field 0x200000, minus 0x400000.
+  assert.equal(nearestInt(8388608), -2097152);
+  // 2^22 (just outside the asserted range) lands on 2^24: mantissa field 0.
+  assert.equal(nearestInt(4194304), -4194304);
+});
+
+/** Reads a Q8_K block with DataView, independently of src/quant/q8_k.ts. */
+function q8kBlock(bytes: Uint8Array, block: number): { d: number; qs: number[]; bsums: number[] } {
+  const v = new DataView(bytes.buffer, bytes.byteOffset + block * 292, 292);
+  return {
+    d: v.getFloat32(0, true),
+    qs: Array.from({ length: 256 }, (_, i) => v.getInt8(4 + i)),
+    bsums: Array.from({ length: 16 }, (_, i) => v.getInt16(260 + 2 * i, true)),
+  };
+}
+
+/** Deterministic pseudo-random integers in [lo, hi] (LCG). */
+function integers(n: number, lo: number, hi: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return lo + (s % (hi - lo + 1));
+  });
+}
+
+test('Q8_K: values on a power-of-two grid round-trip exactly; d, quants and bsums as float64 arithmetic says', () => {
+  const step = 2 ** -9;
+  const q = integers(512, -126, 126, 7);
+  q[37] = 127; // the max-abs value of block 0, positive: d = 127·step / -127 = -step
+  q[256 + 200] = -127; // block 1's max-abs value is negative: d = +step
+  const x = new Float32Array(q.map((k) => k * step));
+  const bytes = quantize(GGMLType.Q8_K, x);
+  assert.equal(bytes.length, 2 * 292);
+  for (let b = 0; b < 2; b++) {
+    const blk = q8kBlock(bytes, b);
+    const sign = b === 0 ? -1 : 1;
+    assert.equal(blk.d, sign * step);
+    for (let i = 0; i < 256; i++) assert.equal(blk.qs[i], sign * q[256 * b + i]! + 0, `block ${b} quant ${i}`);
+    for (let g = 0; g < 16; g++) {
+      let sum = 0;
+      for (let i = 16 * g; i < 16 * g + 16; i++) sum += blk.qs[i]!;
+      assert.equal(blk.bsums[g], sum, `block ${b} bsum ${g}`);
+    }
+  }
+  const back = dequantize(GGMLType.Q8_K, bytes, 512);
+  for (let i = 0; i < 512; i++) assert.ok(back[i] === x[i], `value ${i}: ${back[i]} for ${x[i]}`);
+});
+
+test('Q8_K: ties round to even, an all-zero block is all zero bytes, and the rounding error is at most d/2', () => {
+  const step = 2 ** -4;
+  const x = new Float32Array(256 * 3);
+  x[0] = -127 * step; // d = step, so x/d = value/step below
+  x[1] = 2.5 * step;
+  x[2] = 3.5 * step;
+  x[3] = -2.5 * step;
+  x[4] = -0.5 * step;
+  // block 1 stays zero; block 2: irregular values against a float64 oracle.
+  const r = integers(256, 0, 1 << 20, 11);
+  for (let i = 0; i < 256; i++) x[512 + i] = Math.fround(Math.sin(r[i]!) * 0.37);
+  const bytes = quantize(GGMLType.Q8_K, x);
+  const b0 = q8kBlock(bytes, 0);
+  assert.equal(b0.d, step);
+  assert.deepEqual(b0.qs.slice(0, 5), [-127, 2, 4, -2, 0]);
+  assert.ok(bytes.subarray(292, 584).every((v) => v === 0), 'the zero block is 292 zero bytes');
+  const b2 = q8kBlock(bytes, 2);
+  let max = 0;
+  for (let i = 512; i < 768; i++) if (Math.abs(x[i]!) > Math.abs(max)) max = x[i]!;
+  const d64 = max / -127;
+  assert.ok(Math.abs(b2.d - d64) <= Math.abs(d64) * 2 ** -22, `d ${b2.d} vs ${d64}`);
+  const back = dequantize(GGMLType.Q8_K, bytes, 768);
+  for (let i = 0; i < 256; i++) {
+    assert.ok(Math.abs(back[512 + i]! - x[512 + i]!) <= Math.abs(d64) * (0.5 + 1e-5), `value ${i}: ${back[512 + i]} for ${x[512 + i]}`);
+  }
+});
+
+test('K-quants refuse what has no encoding, with a code and a message naming the limit', () => {
+  for (const name of [...KQUANTS, 'Q8_K']) {
+    const type = typeFromName(name);
+    const bad = new Float32Array(256);
+    bad[100] = Number.NaN;
+    assert.throws(() => quantize(type, bad), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT' && /NaN/.test(e.message));
+    bad[100] = Number.POSITIVE_INFINITY;
+    assert.throws(() => quantize(type, bad), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT');
+    assert.throws(() => quantize(type, new Float32Array(128)), (e: unknown) => e instanceof RealizarError && /256/.test(e.message));
+    const short = new Uint8Array(typeTraits(type).typeSize - 1);
+    assert.throws(() => dequantize(type, short, 256), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT');
+  }
+});
