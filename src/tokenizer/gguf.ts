@@ -3,21 +3,18 @@ import type { GGUFFile } from '../gguf/reader.js';
 import { isGGUFArray, type GGUFValue } from '../gguf/types.js';
 import { BpeModel, mergeKey } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
+import { endOfGenerationIds, EOG_TEXTS, FIM_EOG_TEXTS } from './end-of-generation.js';
 import { ggufPreTokenizer } from './pre-tokenizers.js';
 import { encodeSentencePiece, SPACE_MARK } from './spm.js';
 import { TextTokenizer, type TokenizerParts } from './text-tokenizer.js';
-import { bertWords, wordPiece } from './wordpiece.js';
+import { bertWords, cleanUpTokenization, MAX_WORD_CHARS, wordPiece, wordPieceText } from './wordpiece.js';
 import { Unigram } from './unigram.js';
 import { utf8Bytes } from './utf8.js';
 import { TokenType, Vocab } from './vocab.js';
 
 const KEY = 'tokenizer.ggml.';
 
-/** Texts llama.cpp treats as end of generation wherever they appear in a vocabulary (and forces to control). */
-const EOG_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>'];
-/** Fill-in-the-middle pad/repo/separator tokens: also end generation, also forced to control. */
-const FIM_EOG_TEXTS = ['<|fim_pad|>', '<fim-pad>', '<PAD>', '<|fim_repo|>', '<|repo_name|>', '<fim-repo>', '<REPO>', '<|file_sep|>'];
-/** Control-looking tokens llama.cpp forces to control even though they do not end generation. */
+/** Control-looking tokens llama.cpp forces to control besides the end-of-generation ones. */
 const CONTROL_TEXTS = ['<｜end▁of▁sentence｜>', '<|fim_prefix|>', '<fim-prefix>', '<｜fim▁begin｜>', '<PRE>', '<|fim_suffix|>', '<fim-suffix>', '<｜fim▁hole｜>', '<SUF>', '<|fim_middle|>', '<fim-middle>', '<｜fim▁end｜>', '<MID>'];
 
 class Metadata {
@@ -116,15 +113,7 @@ export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
 
   if (/phi-?3/i.test(String(file.get('general.name') ?? ''))) phi3Strip(vocab);
 
-  const eogIds = new Set<number>();
-  for (const key of ['eos_token_id', 'eot_token_id', 'eom_token_id']) {
-    const id = key === 'eos_token_id' ? eosId : md.id(key, nTokens);
-    if (id !== undefined) eogIds.add(id);
-  }
-  for (const t of [...EOG_TEXTS, ...FIM_EOG_TEXTS]) {
-    const id = vocab.id(t);
-    if (id !== undefined) eogIds.add(id);
-  }
+  const eogIds = endOfGenerationIds((t) => vocab.id(t), [eosId, md.id('eot_token_id', nTokens), md.id('eom_token_id', nTokens)]);
 
   const common = { vocab, bosId, eosId, addBos, addEos, eogIds, chatTemplate: chatTemplateOf(file) };
   let parts: TokenizerParts;
@@ -135,7 +124,7 @@ export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
         kind: 'spm',
         pieces: spacedPieces(vocab),
         stripLeadingSpace: addSpacePrefix,
-        encodeText: (text, out, first) => encodeSentencePiece(vocab, addSpacePrefix && first ? ` ${text}` : text, unkId, out),
+        encodeText: (text, out, at) => encodeSentencePiece(vocab, addSpacePrefix && at.first ? ` ${text}` : text, unkId, out),
       };
       break;
     case 'gpt2': {
@@ -162,7 +151,6 @@ export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
     }
     case 'bert': {
       if (unkId === undefined) fail('MISSING', `${where}: bert tokenizer needs ${KEY}unknown_token_id`);
-      const maxLen = named.reduce((m, t) => Math.max(m, t.length), 0);
       const lookup = (piece: string, first: boolean) => vocab.id(first ? SPACE_MARK + piece : piece);
       parts = {
         ...common,
@@ -170,10 +158,12 @@ export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
         addEos: common.addBos,
         prefix: bosId === undefined ? undefined : [bosId],
         suffix: sepId === undefined ? undefined : [sepId],
-        pieces: spacedPieces(vocab),
+        // Word starts carry U+2581 here; decoding follows Hugging Face's WordPiece decoder.
+        pieces: vocab.texts.map((t, id) => (vocab.type(id) === TokenType.UNUSED ? new Uint8Array(0) : utf8Bytes(t.startsWith(SPACE_MARK) ? ` ${t.slice(1)}` : wordPieceText(t, vocab.type(id) === TokenType.NORMAL ? '' : undefined)))),
         stripLeadingSpace: true,
+        cleanUp: cleanUpTokenization,
         encodeText: (text, out) => {
-          for (const word of bertWords(text, { lowercase: true, stripAccents: true })) wordPiece(word, lookup, unkId, maxLen + 1, out);
+          for (const word of bertWords(text, { lowercase: true, stripAccents: true })) wordPiece(word, lookup, unkId, MAX_WORD_CHARS, out);
         },
       };
       break;

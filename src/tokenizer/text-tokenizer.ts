@@ -7,17 +7,22 @@ import type { Vocab } from './vocab.js';
 /** Which algorithm a tokenizer runs, for display. */
 export type TokenizerKind = 'spm' | 'bpe' | 'wordpiece' | 'unigram';
 
+/** Where a stretch of plain text sits in the input. */
+export interface TextPosition {
+  /** At the start of the input or right after a special token: where SentencePiece adds its prefix space. */
+  readonly first: boolean;
+  /** At the very start of the input (Hugging Face's Metaspace prepend_scheme "first"). */
+  readonly start: boolean;
+}
+
 /** Everything that makes a particular tokenizer; the two loaders (GGUF, tokenizer.json) build one. */
 export interface TokenizerParts {
   readonly kind: TokenizerKind;
   readonly vocab: Vocab;
   /** Bytes each token decodes to. */
   readonly pieces: readonly Uint8Array[];
-  /**
-   * Tokenizes one stretch of plain text into `out`. `first` is true for the text at the start and right after
-   * a special token (where SentencePiece adds its prefix space).
-   */
-  readonly encodeText: (text: string, out: number[], first: boolean) => void;
+  /** Tokenizes one stretch of plain text (the input, or a piece of it between special tokens) into `out`. */
+  readonly encodeText: (text: string, out: number[], at: TextPosition) => void;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   readonly addBos: boolean;
@@ -28,6 +33,8 @@ export interface TokenizerParts {
   readonly eogIds: ReadonlySet<number>;
   /** Decoding drops one leading space: the one SentencePiece's prefix-space rule put there. */
   readonly stripLeadingSpace: boolean;
+  /** A last clean-up of decoded text (WordPiece's punctuation gluing). */
+  readonly cleanUp?: (text: string) => string;
   readonly chatTemplate?: string;
 }
 
@@ -60,14 +67,16 @@ export class TextTokenizer implements Tokenizer {
     const out: number[] = [];
     if (options.addBos ?? p.addBos) out.push(...this.around('prefix', p.prefix, p.bosId));
     let first = true;
+    let start = true;
     for (const f of this.splitter.split(wellFormed(text), options.parseSpecial ?? false)) {
       if ('token' in f) {
         out.push(f.token);
         first = true;
       } else {
-        p.encodeText(f.text, out, first);
+        p.encodeText(f.text, out, { first, start });
         first = false;
       }
+      start = false;
     }
     if (options.addEos ?? p.addEos) out.push(...this.around('suffix', p.suffix, p.eosId));
     return out;
@@ -95,8 +104,9 @@ export class TextTokenizer implements Tokenizer {
       bytes.set(c, at);
       at += c.length;
     }
-    const text = new TextDecoder().decode(bytes);
-    return this.parts.stripLeadingSpace && text.startsWith(' ') ? text.slice(1) : text;
+    let text = new TextDecoder().decode(bytes);
+    if (this.parts.stripLeadingSpace && text.startsWith(' ')) text = text.slice(1);
+    return this.parts.cleanUp ? this.parts.cleanUp(text) : text;
   }
 
   tokenBytes(id: number): Uint8Array {

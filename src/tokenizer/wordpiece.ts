@@ -1,3 +1,6 @@
+/** Longer words are the unknown token as a whole (Hugging Face's max_input_chars_per_word default). */
+export const MAX_WORD_CHARS = 100;
+
 /** Options of BERT's text clean-up (Hugging Face BertNormalizer). */
 export interface BertNormalization {
   readonly lowercase: boolean;
@@ -97,4 +100,24 @@ export function wordPiece(
     start = end;
   }
   for (const id of ids) out.push(id);
+}
+
+/** Hugging Face's clean_up_tokenization: WordPiece decoding glues punctuation and contractions back on. */
+export function cleanUpTokenization(text: string): string {
+  return text
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
+}
+
+/** WordPiece decoding: a token that continues a word joins it, any other starts a new word after a space. */
+export function wordPieceText(text: string, continuation: string | undefined): string {
+  return continuation !== undefined && text.startsWith(continuation) ? text.slice(continuation.length) : ` ${text}`;
 }
