@@ -48,8 +48,8 @@ test('llama-tiny-hf config.json gives the hyper-parameters llama-tiny-shape-F16.
     assert.equal(config.headDim, 32);
     assert.equal(config.vocabSize, g.get('llama.vocab_size'));
     assert.equal(config.ropeFreqBase, g.get('llama.rope.freq_base'));
-    // The GGUF stores eps as f32; config.json has the decimal.
-    assert.equal(Math.fround(config.rmsEps), g.get('llama.attention.layer_norm_rms_epsilon'));
+    // config.json has the decimal 1e-05; GGUF and llama.cpp hold it as f32, and so do we.
+    assert.equal(config.rmsEps, g.get('llama.attention.layer_norm_rms_epsilon'));
     assert.deepEqual(config.ropeScaling, { kind: 'none' });
     assert.equal(tieWordEmbeddings, false);
     assert.equal(bosTokenId, g.get('tokenizer.ggml.bos_token_id'));

@@ -162,8 +162,9 @@ export function readHFConfig(dir: string): HFModelConfig {
     headCountKv,
     headDim,
     contextLength: keys.int('max_position_embeddings'),
-    rmsEps: keys.num('rms_norm_eps'),
-    ropeFreqBase: keys.num('rope_theta', 10000),
+    // GGUF (and llama.cpp's compute) holds these as f32; rounding here makes a folder and its conversion agree exactly.
+    rmsEps: Math.fround(keys.num('rms_norm_eps')),
+    ropeFreqBase: Math.fround(keys.num('rope_theta', 10000)),
     ropeDim: headDim,
     ropeScaling: ropeScaling(path, json.rope_scaling),
   };
