@@ -1,7 +1,8 @@
 import { GGUFFile } from '../gguf/reader.js';
+import { llamaConfigFromGGUF } from '../gguf/hparams.js';
+import { tokenizerFromGGUF } from '../tokenizer/gguf.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { LlamaConfig } from './config.js';
-import { llamaConfigFromGGUF } from './gguf-config.js';
 import type { ModelSource, SourceTensor } from './source.js';
 
 /** A model source over one GGUF file: hyper-parameters and tokenizer from its metadata, tensors read on demand. */
@@ -9,18 +10,18 @@ export class GGUFSource implements ModelSource {
   readonly config: LlamaConfig;
   readonly chatTemplate: string | undefined;
 
-  private constructor(
-    private readonly file: GGUFFile,
-    readonly tokenizer: Tokenizer,
-  ) {
+  readonly tokenizer: Tokenizer;
+
+  private constructor(private readonly file: GGUFFile) {
     this.config = llamaConfigFromGGUF(file);
+    this.tokenizer = tokenizerFromGGUF(file);
     this.chatTemplate = file.getString('tokenizer.chat_template');
   }
 
-  static open(path: string, makeTokenizer: (file: GGUFFile) => Tokenizer): GGUFSource {
+  static open(path: string): GGUFSource {
     const file = GGUFFile.open(path);
     try {
-      return new GGUFSource(file, makeTokenizer(file));
+      return new GGUFSource(file);
     } catch (e) {
       file.close();
       throw e;

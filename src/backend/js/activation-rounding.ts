@@ -30,3 +30,7 @@ export function roundLikeVecDot(mode: ActivationRounding, weightType: GGMLType, 
   const count = n * cols;
   return dequantize(to, quantize(to, x.subarray(0, count), count), count);
 }
+
+export function roundToF16(x: Float32Array): Float32Array {
+  return dequantize(GGMLType.F16, quantize(GGMLType.F16, x), x.length);
+}

@@ -2,7 +2,8 @@ import { fail } from '../../errors.js';
 import { dequantize, dequantizeRow } from '../../quant/index.js';
 import { GGMLType, byteSizeOf, typeName } from '../../tensor/ggml-type.js';
 import type { Backend, Matrix, RopeParams } from '../backend.js';
-import { roundLikeVecDot, type ActivationRounding } from './activation-rounding.js';
+import { fp16ToFp32, fp32ToFp16 } from '../../quant/f16.js';
+import { roundLikeVecDot, roundToF16, type ActivationRounding } from './activation-rounding.js';
 
 /** A matrix kept as its file bytes; rows are dequantized when used, so memory stays at the file's size. */
 interface JsMatrix extends Matrix {
@@ -116,6 +117,13 @@ export class JsBackend implements Backend {
     headDim: number,
     scale: number,
   ): void {
+    if (this.activations === 'llama.cpp') {
+      // llama.cpp keeps K and V in f16 and multiplies f16 by f16: queries and attention weights get rounded too.
+      const visible = (start + n) * kvHeads * headDim;
+      q = roundToF16(q.subarray(0, n * heads * headDim));
+      kCache = roundToF16(kCache.subarray(0, visible));
+      vCache = roundToF16(vCache.subarray(0, visible));
+    }
     const group = heads / kvHeads;
     const kvStride = kvHeads * headDim;
     const scores = new Float64Array(start + n);
@@ -138,6 +146,7 @@ export class JsBackend implements Backend {
           scores[p] = Math.exp(scores[p]! - max);
           total += scores[p]!;
         }
+        if (this.activations === 'llama.cpp') for (let p = 0; p < visible; p++) scores[p] = fp16ToFp32(fp32ToFp16(scores[p]! / total)) * total;
         for (let i = 0; i < headDim; i++) {
           let acc = 0;
           for (let p = 0; p < visible; p++) acc += scores[p]! * vCache[p * kvStride + kvOff + i]!;
