@@ -1,0 +1,45 @@
+// Elementwise kernels over f32 buffers. Lengths need not be multiples of 4: a scalar tail finishes each.
+
+/** out = silu(gate) · up, silu(g) = g / (1 + e^−g). */
+export function swiglu(out: usize, gate: usize, up: usize, length: i32): void {
+  for (let i = 0; i < length; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(gate + o);
+    store<f32>(out + o, (g / (1 + Mathf.exp(-g))) * load<f32>(up + o));
+  }
+}
+
+/** x += y. */
+export function add(x: usize, y: usize, length: i32): void {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(x + o, f32x4.add(v128.load(x + o), v128.load(y + o)));
+  }
+  for (; i < length; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, load<f32>(x + o) + load<f32>(y + o));
+  }
+}
+
+/** Adds bias (dim values) to each of n rows of x. */
+export function addBias(x: usize, bias: usize, n: i32, dim: i32): void {
+  for (let t = 0; t < n; t++) add(x + ((<usize>t * dim) << 2), bias, dim);
+}
+
+/** In place, each of n rows of `len` values becomes softmax(row). */
+export function softmax(x: usize, n: i32, len: i32): void {
+  for (let t = 0; t < n; t++) {
+    const r = x + ((<usize>t * len) << 2);
+    let m = -Infinity as f32;
+    for (let i = 0; i < len; i++) m = max(m, load<f32>(r + (<usize>i << 2)));
+    let sum: f64 = 0;
+    for (let i = 0; i < len; i++) {
+      const e = Mathf.exp(load<f32>(r + (<usize>i << 2)) - m);
+      store<f32>(r + (<usize>i << 2), e);
+      sum += e;
+    }
+    const inv = <f32>(1 / sum);
+    for (let i = 0; i < len; i++) store<f32>(r + (<usize>i << 2), load<f32>(r + (<usize>i << 2)) * inv);
+  }
+}

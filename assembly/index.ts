@@ -1,0 +1,14 @@
+// The kernel module: everything the wasm backend (src/backend/wasm/) calls. It owns no memory of its own use:
+// the host places weights, activations and scratch in the shared memory and passes byte addresses.
+
+export { quantizeRows } from './activation';
+export { matmul } from './matmul';
+export { rmsNorm } from './norm';
+export { rope } from './rope';
+export { swiglu, add, addBias, softmax } from './elementwise';
+export { attention, storeF16 } from './attention';
+
+/** First byte after the module's static data: the host's allocations start above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,49 @@
+import { dotFloat, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
+
+// ggml type ids (ggml.h) of the weight formats the kernels compute with.
+const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q4_K = 12, Q5_K = 13, Q6_K = 14;
+
+/**
+ * Activation rows per pass over the weights: their quantized values (TILE × K bytes, ≤ 360 KiB for K = 5632)
+ * stay in L2 while each weight row, read once per pass, stays in L1 for all of them.
+ */
+const TILE = 64;
+
+/** One weight row against nr (1 or 4) activation rows starting at row t; see quant-dot.ts for the arguments. */
+// @ts-ignore: decorator
+@inline function rowDot(type: i32, wr: usize, K: i32, x: usize, aq: usize, ad: usize, ads: usize, t: i32, out: usize, os: usize, nr: i32): void {
+  const nb = K >> 5;
+  const q = aq + <usize>t * K, d = ad + ((<usize>t * nb) << 2), s = ads + ((<usize>t * nb) << 2);
+  const k = <usize>K;
+  switch (type) {
+    case Q4_0: dotQ4_0(wr, nb, q, d, s, k, out, os, nr); break;
+    case Q4_1: dotQ4_1(wr, nb, q, d, s, k, out, os, nr); break;
+    case Q5_0: dotQ5_0(wr, nb, q, d, s, k, out, os, nr); break;
+    case Q5_1: dotQ5_1(wr, nb, q, d, s, k, out, os, nr); break;
+    case Q8_0: dotQ8_0(wr, nb, q, d, k, out, os, nr); break;
+    case Q4_K: dotQ45K(wr, nb, q, d, s, k, out, os, nr, false); break;
+    case Q5_K: dotQ45K(wr, nb, q, d, s, k, out, os, nr, true); break;
+    case Q6_K: dotQ6K(wr, nb, q, d, k, out, os, nr); break;
+    case F32: dotFloat(wr, K, x + ((<usize>t * K) << 2), out, os, nr, false); break;
+    case F16: dotFloat(wr, K, x + ((<usize>t * K) << 2), out, os, nr, true); break;
+    default: unreachable();
+  }
+}
+
+/**
+ * out[t × rows + r] = Σ_k W[r, k] · X[t, k] for weight rows r0 ≤ r < r1 and all n activation rows. Quantized
+ * types read the activations pre-quantized (aq/ad/ads, see activation.ts); F32/F16 read x. Each thread of the
+ * pool calls this with its own row range.
+ */
+export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, out: usize, r0: i32, r1: i32): void {
+  const os = <usize>rows << 2;
+  for (let t0 = 0; t0 < n; t0 += TILE) {
+    const t1 = min(n, t0 + TILE);
+    for (let r = r0; r < r1; r++) {
+      const wr = w + <usize>r * rowBytes;
+      let t = t0;
+      for (; t + 4 <= t1; t += 4) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 4);
+      for (; t < t1; t++) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 1);
+    }
+  }
+}

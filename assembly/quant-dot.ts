@@ -1,0 +1,353 @@
+import { f16ToF32, f16x4ToF32x4 } from './f16';
+import { dot32Small, dotI8, dotU6Biased, fma4, hsum } from './simd';
+
+// Fused dequantize + dot products of one weight row (ggml block layout) with `nr` activation rows (1 or 4; the
+// kernels are inlined with a constant nr, so each becomes a separate straight-line loop). With nr = 4 a weight
+// block is unpacked once and used four times: the tiled prompt path. Quantized rows meet int8 activations
+// (activation.ts): per 32 values, an integer dot scaled by weight scale × activation scale.
+//
+// Arguments shared by every kernel: w = the row's first block, nb = 32-value blocks per row, aq/ad/ads = the
+// first activation row's quantized values / scales / scaled sums, K = values per activation row, out = where
+// row 0's result goes, os = bytes between consecutive rows' results.
+
+const ZERO = i32x4.splat(0);
+
+// @ts-ignore: decorator
+@inline function block32(acc: v128, w0: v128, w1: v128, scale: f32, qa: usize): v128 {
+  const isum = dot32Small(w0, w1, v128.load(qa), v128.load(qa, 16));
+  return fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale));
+}
+
+// @ts-ignore: decorator
+@inline function block32Signed(acc: v128, w0: v128, w1: v128, scale: f32, qa: usize): v128 {
+  const isum = dotI8(dotI8(ZERO, w0, v128.load(qa)), w1, v128.load(qa, 16));
+  return fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale));
+}
+
+/** The per-lane high bit (bit j of the 32-bit qh for lane j) of Q5_0/Q5_1, as 0 or 16 in each i8 lane. */
+// @ts-ignore: decorator
+@inline function q5HighBits(qh: u32, upper: bool): v128 {
+  const h = i32x4.splat(qh);
+  const bytes = upper
+    ? i8x16.swizzle(h, i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3))
+    : i8x16.swizzle(h, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+  const bit = v128.and(bytes, i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128));
+  return v128.and(i8x16.ne(bit, ZERO), i8x16.splat(16));
+}
+
+/** Q4_0: 18 bytes = f16 d, 16 bytes of nibbles (low = values 0..15, high = 16..31); value = d·(q − 8). */
+// @ts-ignore: decorator
+@inline export function dotQ4_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    const p = w + <usize>b * 18;
+    const d = f16ToF32(load<u16>(p));
+    const raw = v128.load(p, 2);
+    const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
+    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
+    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
+    o0 += d * load<f32>(sa);
+    if (nr > 1) {
+      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
+      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
+      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
+      o1 += d * load<f32>(sa + sb);
+      o2 += d * load<f32>(sa + 2 * sb);
+      o3 += d * load<f32>(sa + 3 * sb);
+    }
+  }
+  store<f32>(out, hsum(a0) - 8 * o0);
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1) - 8 * o1);
+    store<f32>(out + 2 * os, hsum(a2) - 8 * o2);
+    store<f32>(out + 3 * os, hsum(a3) - 8 * o3);
+  }
+}
+
+/** Q4_1: 20 bytes = f16 d, f16 m, 16 bytes of nibbles; value = d·q + m. */
+// @ts-ignore: decorator
+@inline export function dotQ4_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    const p = w + <usize>b * 20;
+    const d = f16ToF32(load<u16>(p)), m = f16ToF32(load<u16>(p, 2));
+    const raw = v128.load(p, 4);
+    const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
+    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
+    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
+    o0 += m * load<f32>(sa);
+    if (nr > 1) {
+      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
+      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
+      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
+      o1 += m * load<f32>(sa + sb);
+      o2 += m * load<f32>(sa + 2 * sb);
+      o3 += m * load<f32>(sa + 3 * sb);
+    }
+  }
+  store<f32>(out, hsum(a0) + o0);
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1) + o1);
+    store<f32>(out + 2 * os, hsum(a2) + o2);
+    store<f32>(out + 3 * os, hsum(a3) + o3);
+  }
+}
+
+/** Q5_0: 22 bytes = f16 d, u32 qh (5th bits), 16 bytes of nibbles; value = d·(q − 16). */
+// @ts-ignore: decorator
+@inline export function dotQ5_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    const p = w + <usize>b * 22;
+    const d = f16ToF32(load<u16>(p));
+    const qh = load<u32>(p, 2);
+    const raw = v128.load(p, 6);
+    const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
+    const hi = v128.or(i8x16.shr_u(raw, 4), q5HighBits(qh, true));
+    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
+    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
+    o0 += d * load<f32>(sa);
+    if (nr > 1) {
+      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
+      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
+      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
+      o1 += d * load<f32>(sa + sb);
+      o2 += d * load<f32>(sa + 2 * sb);
+      o3 += d * load<f32>(sa + 3 * sb);
+    }
+  }
+  store<f32>(out, hsum(a0) - 16 * o0);
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1) - 16 * o1);
+    store<f32>(out + 2 * os, hsum(a2) - 16 * o2);
+    store<f32>(out + 3 * os, hsum(a3) - 16 * o3);
+  }
+}
+
+/** Q5_1: 24 bytes = f16 d, f16 m, u32 qh, 16 bytes of nibbles; value = d·q + m. */
+// @ts-ignore: decorator
+@inline export function dotQ5_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    const p = w + <usize>b * 24;
+    const d = f16ToF32(load<u16>(p)), m = f16ToF32(load<u16>(p, 2));
+    const qh = load<u32>(p, 4);
+    const raw = v128.load(p, 8);
+    const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
+    const hi = v128.or(i8x16.shr_u(raw, 4), q5HighBits(qh, true));
+    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
+    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
+    o0 += m * load<f32>(sa);
+    if (nr > 1) {
+      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
+      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
+      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
+      o1 += m * load<f32>(sa + sb);
+      o2 += m * load<f32>(sa + 2 * sb);
+      o3 += m * load<f32>(sa + 3 * sb);
+    }
+  }
+  store<f32>(out, hsum(a0) + o0);
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1) + o1);
+    store<f32>(out + 2 * os, hsum(a2) + o2);
+    store<f32>(out + 3 * os, hsum(a3) + o3);
+  }
+}
+
+/** Q8_0: 34 bytes = f16 d, 32 signed bytes; value = d·q. Signed weights: always the exact i16 product path. */
+// @ts-ignore: decorator
+@inline export function dotQ8_0(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const sb = <usize>nb << 2;
+  for (let b = 0; b < nb; b++) {
+    const p = w + <usize>b * 34;
+    const d = f16ToF32(load<u16>(p));
+    const lo = v128.load(p, 2), hi = v128.load(p, 18);
+    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
+    a0 = block32Signed(a0, lo, hi, d * load<f32>(da), qa);
+    if (nr > 1) {
+      a1 = block32Signed(a1, lo, hi, d * load<f32>(da + sb), qa + K);
+      a2 = block32Signed(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
+      a3 = block32Signed(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
+    }
+  }
+  store<f32>(out, hsum(a0));
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1));
+    store<f32>(out + 2 * os, hsum(a2));
+    store<f32>(out + 3 * os, hsum(a3));
+  }
+}
+
+/** 6-bit scale of sub-block j of a Q4_K/Q5_K super-block (12 packed bytes at `s`). */
+// @ts-ignore: decorator
+@inline function kScale(s: usize, j: i32): f32 {
+  if (j < 4) return <f32>(load<u8>(s + j) & 63);
+  return <f32>((load<u8>(s + j + 4) & 0xf) | ((load<u8>(s + j - 4) >> 6) << 4));
+}
+
+/** 6-bit min of sub-block j of a Q4_K/Q5_K super-block. */
+// @ts-ignore: decorator
+@inline function kMin(s: usize, j: i32): f32 {
+  if (j < 4) return <f32>(load<u8>(s + j + 4) & 63);
+  return <f32>((load<u8>(s + j + 4) >> 4) | ((load<u8>(s + j) >> 6) << 4));
+}
+
+/**
+ * Q4_K (144 bytes per 256 values: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles) and
+ * Q5_K (176 bytes: the same plus 32 bytes of 5th bits before the nibbles). Value in sub-block j (32 values):
+ * d·scale_j·q − dmin·min_j. Each 64-value chunk c stores sub-block 2c in low nibbles, 2c+1 in high nibbles.
+ */
+// @ts-ignore: decorator
+@inline export function dotQ45K(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32, five: bool): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15);
+  const superBytes: usize = five ? 176 : 144;
+  const nsuper = nb >> 3;
+  for (let s = 0; s < nsuper; s++) {
+    const p = w + <usize>s * superBytes;
+    const d = f16ToF32(load<u16>(p)), dmin = f16ToF32(load<u16>(p, 2));
+    const sc = p + 4;
+    const qs = five ? p + 48 : p + 16;
+    const h0 = five ? v128.load(p, 16) : ZERO, h1 = five ? v128.load(p, 32) : ZERO;
+    for (let c = 0; c < 4; c++) {
+      const r0 = v128.load(qs + (<usize>c << 5)), r1 = v128.load(qs + (<usize>c << 5), 16);
+      let l0 = v128.and(r0, m4), l1 = v128.and(r1, m4);
+      let u0 = i8x16.shr_u(r0, 4), u1 = i8x16.shr_u(r1, 4);
+      if (five) {
+        const bl = i8x16.splat(<i8>(<i32>1 << (2 * c))), bu = i8x16.splat(<i8>(<i32>2 << (2 * c)));
+        const sixteen = i8x16.splat(16);
+        l0 = v128.or(l0, v128.and(i8x16.ne(v128.and(h0, bl), ZERO), sixteen));
+        l1 = v128.or(l1, v128.and(i8x16.ne(v128.and(h1, bl), ZERO), sixteen));
+        u0 = v128.or(u0, v128.and(i8x16.ne(v128.and(h0, bu), ZERO), sixteen));
+        u1 = v128.or(u1, v128.and(i8x16.ne(v128.and(h1, bu), ZERO), sixteen));
+      }
+      const ds0 = d * kScale(sc, 2 * c), ds1 = d * kScale(sc, 2 * c + 1);
+      const dm0 = dmin * kMin(sc, 2 * c), dm1 = dmin * kMin(sc, 2 * c + 1);
+      const b = (s << 3) + 2 * c;
+      const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
+      a0 = block32(block32(a0, l0, l1, ds0 * load<f32>(da), qa), u0, u1, ds1 * load<f32>(da, 4), qa + 32);
+      o0 += dm0 * load<f32>(sa) + dm1 * load<f32>(sa, 4);
+      if (nr > 1) {
+        a1 = block32(block32(a1, l0, l1, ds0 * load<f32>(da + sb), qa + K), u0, u1, ds1 * load<f32>(da + sb, 4), qa + K + 32);
+        a2 = block32(block32(a2, l0, l1, ds0 * load<f32>(da + 2 * sb), qa + 2 * K), u0, u1, ds1 * load<f32>(da + 2 * sb, 4), qa + 2 * K + 32);
+        a3 = block32(block32(a3, l0, l1, ds0 * load<f32>(da + 3 * sb), qa + 3 * K), u0, u1, ds1 * load<f32>(da + 3 * sb, 4), qa + 3 * K + 32);
+        o1 += dm0 * load<f32>(sa + sb) + dm1 * load<f32>(sa + sb, 4);
+        o2 += dm0 * load<f32>(sa + 2 * sb) + dm1 * load<f32>(sa + 2 * sb, 4);
+        o3 += dm0 * load<f32>(sa + 3 * sb) + dm1 * load<f32>(sa + 3 * sb, 4);
+      }
+    }
+  }
+  store<f32>(out, hsum(a0) - o0);
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1) - o1);
+    store<f32>(out + 2 * os, hsum(a2) - o2);
+    store<f32>(out + 3 * os, hsum(a3) - o3);
+  }
+}
+
+/** One 32-value group of Q6_K: two 16-lane halves with their own int8 scales, values biased by 32. */
+// @ts-ignore: decorator
+@inline function group6(acc: v128, qx: v128, qy: v128, sx: i32, sy: i32, scale: f32, qa: usize): v128 {
+  const bias = i8x16.splat(32);
+  const ix = i32x4.mul(dotU6Biased(ZERO, qx, bias, v128.load(qa)), i32x4.splat(sx));
+  const iy = i32x4.mul(dotU6Biased(ZERO, qy, bias, v128.load(qa, 16)), i32x4.splat(sy));
+  return fma4(acc, f32x4.convert_i32x4_s(i32x4.add(ix, iy)), f32x4.splat(scale));
+}
+
+/**
+ * Q6_K: 210 bytes per 256 values = 128 bytes low nibbles (ql), 64 bytes of 2-bit highs (qh), 16 int8 scales,
+ * f16 d; value = d·scale·(q − 32), one scale per 16 values. Each 128-value half n uses ql[64n..], qh[32n..]:
+ * for l < 32, values l, l+32, l+64, l+96 come from ql[l] low, ql[l+32] low, ql[l] high, ql[l+32] high, with
+ * qh[l] bits 0-1, 2-3, 4-5, 6-7.
+ */
+// @ts-ignore: decorator
+@inline export function dotQ6K(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const sb = <usize>nb << 2;
+  const m4 = i8x16.splat(15), m2 = i8x16.splat(3);
+  const nsuper = nb >> 3;
+  for (let s = 0; s < nsuper; s++) {
+    const p = w + <usize>s * 210;
+    const d = f16ToF32(load<u16>(p, 208));
+    for (let n = 0; n < 2; n++) {
+      const ql = p + (<usize>n << 6), qh = p + 128 + (<usize>n << 5), sc = p + 192 + (<usize>n << 3);
+      const la = v128.load(ql), lb = v128.load(ql, 16), lc = v128.load(ql, 32), ld = v128.load(ql, 48);
+      const ha = v128.load(qh), hb = v128.load(qh, 16);
+      for (let k = 0; k < 4; k++) {
+        // k selects which nibble of which ql half and which qh bit pair builds group k of this half.
+        const lowA = k & 1 ? lc : la, lowB = k & 1 ? ld : lb;
+        const x0 = k < 2 ? v128.and(lowA, m4) : i8x16.shr_u(lowA, 4);
+        const y0 = k < 2 ? v128.and(lowB, m4) : i8x16.shr_u(lowB, 4);
+        const shift = <u32>(2 * k);
+        const qx = v128.or(x0, i8x16.shl(v128.and(i8x16.shr_u(ha, shift), m2), 4));
+        const qy = v128.or(y0, i8x16.shl(v128.and(i8x16.shr_u(hb, shift), m2), 4));
+        const sx = <i32>load<i8>(sc + 2 * k), sy = <i32>load<i8>(sc + 2 * k + 1);
+        const b = (s << 3) + (n << 2) + k;
+        const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
+        a0 = group6(a0, qx, qy, sx, sy, d * load<f32>(da), qa);
+        if (nr > 1) {
+          a1 = group6(a1, qx, qy, sx, sy, d * load<f32>(da + sb), qa + K);
+          a2 = group6(a2, qx, qy, sx, sy, d * load<f32>(da + 2 * sb), qa + 2 * K);
+          a3 = group6(a3, qx, qy, sx, sy, d * load<f32>(da + 3 * sb), qa + 3 * K);
+        }
+      }
+    }
+  }
+  store<f32>(out, hsum(a0));
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1));
+    store<f32>(out + 2 * os, hsum(a2));
+    store<f32>(out + 3 * os, hsum(a3));
+  }
+}
+
+/** F32 (half = false) or F16 weights against f32 activations `x` (K values per row). */
+// @ts-ignore: decorator
+@inline export function dotFloat(w: usize, K: i32, x: usize, out: usize, os: usize, nr: i32, half: bool): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const xs = <usize>K << 2;
+  const body = K & ~3;
+  for (let i = 0; i < body; i += 4) {
+    const wv = half ? f16x4ToF32x4(w + (<usize>i << 1)) : v128.load(w + (<usize>i << 2));
+    const xp = x + (<usize>i << 2);
+    a0 = fma4(a0, wv, v128.load(xp));
+    if (nr > 1) {
+      a1 = fma4(a1, wv, v128.load(xp + xs));
+      a2 = fma4(a2, wv, v128.load(xp + 2 * xs));
+      a3 = fma4(a3, wv, v128.load(xp + 3 * xs));
+    }
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  for (let i = body; i < K; i++) {
+    const wi = half ? f16ToF32(load<u16>(w + (<usize>i << 1))) : load<f32>(w + (<usize>i << 2));
+    const xp = x + (<usize>i << 2);
+    s0 += wi * load<f32>(xp);
+    if (nr > 1) {
+      s1 += wi * load<f32>(xp + xs);
+      s2 += wi * load<f32>(xp + 2 * xs);
+      s3 += wi * load<f32>(xp + 3 * xs);
+    }
+  }
+  store<f32>(out, s0);
+  if (nr > 1) {
+    store<f32>(out + os, s1);
+    store<f32>(out + 2 * os, s2);
+    store<f32>(out + 3 * os, s3);
+  }
+}

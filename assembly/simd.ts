@@ -1,0 +1,56 @@
+// Small SIMD helpers shared by every kernel. The relaxed build (compiled with --enable relaxed-simd) and the
+// SIMD128 build come from this same source: ASC_FEATURE_RELAXED_SIMD is a compile-time constant.
+
+/** Sum of the four lanes of an f32x4. */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  const s = f32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1);
+}
+
+/** Maximum of the four lanes of an f32x4. */
+// @ts-ignore: decorator
+@inline export function hmax(v: v128): f32 {
+  const s = f32x4.max(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return max(f32x4.extract_lane(s, 0), f32x4.extract_lane(s, 1));
+}
+
+/** acc + a*b on f32x4 lanes (fused where the runtime has relaxed SIMD). */
+// @ts-ignore: decorator
+@inline export function fma4(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// Integer dots take the activation `a` as signed i8 (-127..127) and weights as i8 lanes. Relaxed SIMD's
+// i8×i7 dot is exact on every CPU only when the weight lanes are within 0..127 (x86 implements it with an
+// unsigned×signed multiply), so unsigned quants go in as they are and their offset is applied afterwards.
+// Only the i16x8 form is used: Node 20's V8 doubles the result of i32x4.relaxed_dot_i8x16_i7x16_add_s.
+
+/** Σ of 32 products w·a for weights within 0..31 (4- and 5-bit quants), as i32x4 partial sums: four products of at most 127·31 fit an i16 lane. */
+// @ts-ignore: decorator
+@inline export function dot32Small(w0: v128, w1: v128, a0: v128, a1: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(a0, w0), i16x8.relaxed_dot_i8x16_i7x16_s(a1, w1)));
+  }
+  const p0 = i16x8.add(i16x8.extmul_low_i8x16_s(w0, a0), i16x8.extmul_high_i8x16_s(w0, a0));
+  const p1 = i16x8.add(i16x8.extmul_low_i8x16_s(w1, a1), i16x8.extmul_high_i8x16_s(w1, a1));
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(p0, p1));
+}
+
+/** acc (i32x4) += 16 products of two signed i8 vectors; |product| ≤ 128·127, so two fit an i16 lane. Exact on every path. */
+// @ts-ignore: decorator
+@inline export function dotI8(acc: v128, w: v128, a: v128): v128 {
+  const p = i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(p));
+}
+
+/** acc += Σ (w − bias)·a over 16 lanes for weights within 0..63 (Q6_K): pair sums of either dot stay within ±16002. */
+// @ts-ignore: decorator
+@inline export function dotU6Biased(acc: v128, w: v128, bias: v128, a: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const d = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(a, w), i16x8.relaxed_dot_i8x16_i7x16_s(a, bias));
+    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(d));
+  }
+  return dotI8(acc, i8x16.sub(w, bias), a);
+}

@@ -1,0 +1,49 @@
+import type { KernelExports } from './kernels.js';
+
+/**
+ * The control block every pool thread watches, in the shared memory: a job is an op code and its integer
+ * arguments (addresses, sizes); the epoch counter announces a new job, `pending` counts threads still on it.
+ */
+export const Ctrl = { epoch: 0, pending: 1, failed: 2, op: 3, args: 4 } as const;
+export const CTRL_INTS = 32;
+
+export const enum Op {
+  Exit = 0,
+  Matmul = 1,
+  Attention = 2,
+}
+
+/** Argument slots of each op, after Ctrl.args. */
+export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6, aq: 7, ad: 8, ads: 9, out: 10 } as const;
+export const AttentionArg = { out: 0, q: 1, k: 2, v: 3, start: 4, heads: 5, kvHeads: 6, hd: 7, scale: 8, half: 9, n: 10, scores: 11, scoresStride: 12 } as const;
+
+/** [begin, end) of `count` items for thread `tid` of `threads`: contiguous, sizes differing by at most one. */
+export function share(count: number, tid: number, threads: number): [number, number] {
+  const base = Math.floor(count / threads);
+  const extra = count % threads;
+  const begin = tid * base + Math.min(tid, extra);
+  return [begin, begin + base + (tid < extra ? 1 : 0)];
+}
+
+/** Runs thread `tid`'s share of the job in the control block. Addresses travel as i32 and are read back unsigned. */
+export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Array, tid: number, threads: number): void {
+  const a = (i: number): number => ctrl[Ctrl.args + i]!;
+  const u = (i: number): number => ctrl[Ctrl.args + i]! >>> 0;
+  switch (ctrl[Ctrl.op]) {
+    case Op.Matmul: {
+      const [r0, r1] = share(a(MatmulArg.rows), tid, threads);
+      if (r1 > r0) {
+        k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.out), r0, r1);
+      }
+      return;
+    }
+    case Op.Attention: {
+      const [i0, i1] = share(a(AttentionArg.n) * a(AttentionArg.heads), tid, threads);
+      if (i1 > i0) {
+        const scores = u(AttentionArg.scores) + tid * a(AttentionArg.scoresStride);
+        k.attention(u(AttentionArg.out), u(AttentionArg.q), u(AttentionArg.k), u(AttentionArg.v), a(AttentionArg.start), a(AttentionArg.heads), a(AttentionArg.kvHeads), a(AttentionArg.hd), ctrlF32[Ctrl.args + AttentionArg.scale]!, a(AttentionArg.half), scores, i0, i1);
+      }
+      return;
+    }
+  }
+}
