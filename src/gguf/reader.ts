@@ -122,7 +122,7 @@ class HeaderCursor {
   }
 
   string(what: string): string {
-    const len = this.count(`${what} length`, 1, GGUF_LIMITS.maxStringBytes);
+    const len = this.count(`length of ${what}`, 1, GGUF_LIMITS.maxStringBytes);
     const at = this.need(len, what);
     // Invalid UTF-8 becomes U+FFFD, as llama.cpp would pass the bytes on uninterpreted; no real file has any.
     return this.buf.toString('utf8', at, at + len);
@@ -148,7 +148,7 @@ function readValue(c: HeaderCursor, type: GGUFValueType, what: string, depth: nu
     case GGUFValueType.BOOL: {
       const at = c.pos;
       const b = c.u8(what);
-      if (b > 1) fail('BAD_FILE', `${c.path}: invalid bool value ${b} for '${what}' at offset ${at}`);
+      if (b > 1) fail('BAD_FILE', `${c.path}: invalid bool value ${b} for ${what} at offset ${at}`);
       return b === 1;
     }
     case GGUFValueType.STRING:
@@ -161,21 +161,21 @@ function readValue(c: HeaderCursor, type: GGUFValueType, what: string, depth: nu
       return c.f64(what);
     case GGUFValueType.ARRAY: {
       if (depth >= GGUF_LIMITS.maxArrayDepth) {
-        fail('BAD_FILE', `${c.path}: '${what}' nests arrays deeper than ${GGUF_LIMITS.maxArrayDepth} levels; the file is corrupt`);
+        fail('BAD_FILE', `${c.path}: ${what} nests arrays deeper than ${GGUF_LIMITS.maxArrayDepth} levels; the file is corrupt`);
       }
       const at = c.pos;
-      const itemType = c.u32(`array item type of '${what}'`);
-      if (!(itemType in GGUFValueType)) fail('BAD_FILE', `${c.path}: unknown array item type ${itemType} for '${what}' at offset ${at}`);
+      const itemType = c.u32(`array item type of ${what}`);
+      if (!(itemType in GGUFValueType)) fail('BAD_FILE', `${c.path}: unknown array item type ${itemType} for ${what} at offset ${at}`);
       // A string takes at least its 8-byte length, a nested array its type and count.
       const minSize = GGUF_SCALAR_SIZE[itemType as GGUFValueType] ?? (itemType === GGUFValueType.STRING ? 8 : 12);
-      const n = c.count(`array length of '${what}'`, minSize, GGUF_LIMITS.maxArrayItems - c.arrayItems);
+      const n = c.count(`array length of ${what}`, minSize, GGUF_LIMITS.maxArrayItems - c.arrayItems);
       c.arrayItems += n;
       const items = new Array<GGUFValue>(n);
       for (let i = 0; i < n; i++) items[i] = readValue(c, itemType, what, depth + 1);
       return { itemType, items };
     }
     default:
-      return fail('BAD_FILE', `${c.path}: unknown metadata value type ${type as number} for '${what}' at offset ${c.pos - 4}`);
+      return fail('BAD_FILE', `${c.path}: unknown metadata value type ${type as number} for ${what} at offset ${c.pos - 4}`);
   }
 }
 
@@ -187,7 +187,7 @@ function readMetadata(c: HeaderCursor, kvCount: number): Map<string, GGUFMetadat
       fail('BAD_FILE', `${c.path}: duplicate metadata key '${key}' (llama.cpp refuses such files too); re-convert the model`);
     }
     const type = c.u32(`value type of '${key}'`) as GGUFValueType;
-    metadata.set(key, { type, value: readValue(c, type, key, 0) });
+    metadata.set(key, { type, value: readValue(c, type, `'${key}'`, 0) });
   }
   return metadata;
 }
