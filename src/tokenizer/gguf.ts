@@ -77,11 +77,19 @@ type ModelName = keyof typeof MODEL_DEFAULTS;
 const PRE_ADDS_BOS = new Set(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'tekken', 'chameleon']);
 const PRE_IGNORES_MERGES = new Set(['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'tekken']);
 
+export interface GGUFTokenizerOptions {
+  /**
+   * Pre-tokenizer to use instead of tokenizer.ggml.pre: for old files converted before llama.cpp recorded it,
+   * which otherwise get its 'default' pattern list.
+   */
+  readonly pre?: string;
+}
+
 /**
  * Builds the tokenizer a GGUF file describes in its tokenizer.ggml.* metadata, behaving as llama.cpp's
  * llama_vocab does for the same file.
  */
-export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
+export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions = {}): TextTokenizer {
   const md = new Metadata(file);
   const where = file.path;
   const model = md.string('model');
@@ -102,7 +110,7 @@ export function tokenizerFromGGUF(file: GGUFFile): TextTokenizer {
   const vocab = new Vocab(named, types, scoreList ? Float32Array.from(scoreList) : undefined, where);
 
   const defaults = MODEL_DEFAULTS[name];
-  const pre = md.string('pre');
+  const pre = options.pre ?? md.string('pre');
   const bosId = md.id('bos_token_id', nTokens) ?? checkDefault(defaults.bos, nTokens);
   const eosId = md.id('eos_token_id', nTokens) ?? checkDefault(defaults.eos, nTokens);
   const unkId = md.id('unknown_token_id', nTokens) ?? checkDefault(defaults.unk, nTokens);

@@ -1,7 +1,8 @@
 import { fail } from '../errors.js';
 import { SpecialSplitter } from './special-split.js';
-import type { EncodeOptions, StreamDecoder, Tokenizer } from './tokenizer.js';
+import type { DecodeOptions, EncodeOptions, StreamDecoder, Tokenizer } from './tokenizer.js';
 import { wellFormed } from './utf8.js';
+import { cleanUpTokenization } from './wordpiece.js';
 import type { Vocab } from './vocab.js';
 
 /** Which algorithm a tokenizer runs, for display. */
@@ -88,7 +89,7 @@ export class TextTokenizer implements Tokenizer {
     return [fallback];
   }
 
-  decode(ids: readonly number[], options: { skipSpecial?: boolean } = {}): string {
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (const id of ids) {
@@ -106,7 +107,8 @@ export class TextTokenizer implements Tokenizer {
     }
     let text = new TextDecoder().decode(bytes);
     if (this.parts.stripLeadingSpace && text.startsWith(' ')) text = text.slice(1);
-    return this.parts.cleanUp ? this.parts.cleanUp(text) : text;
+    if (this.parts.cleanUp) text = this.parts.cleanUp(text);
+    return options.cleanUpSpaces ? cleanUpTokenization(text) : text;
   }
 
   tokenBytes(id: number): Uint8Array {

@@ -7,6 +7,11 @@ export interface EncodeOptions {
   parseSpecial?: boolean;
 }
 
+export interface DecodeOptions {
+  skipSpecial?: boolean;
+  cleanUpSpaces?: boolean;
+}
+
 /**
  * Turns text into token ids and back. Implementations: SentencePiece-style (llama), byte-level BPE (gpt2),
  * WordPiece (bert), Unigram; built from GGUF metadata or a Hugging Face tokenizer.json.
@@ -16,8 +21,12 @@ export interface Tokenizer {
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   encode(text: string, options?: EncodeOptions): number[];
-  /** Text of a whole sequence; special tokens are rendered unless skipSpecial. */
-  decode(ids: readonly number[], options?: { skipSpecial?: boolean }): string;
+  /**
+   * Text of a whole sequence; special tokens are rendered unless skipSpecial. cleanUpSpaces removes the space
+   * before punctuation and contractions (transformers' clean_up_tokenization_spaces; off by default, since it
+   * breaks the round trip).
+   */
+  decode(ids: readonly number[], options?: DecodeOptions): string;
   /** The raw bytes a single token stands for (byte tokens give their byte). */
   tokenBytes(id: number): Uint8Array;
   /** The vocabulary string of a token, as stored (for display and logprobs). */
