@@ -1,7 +1,8 @@
 import { fail } from '../errors.js';
 import type { Backend, RopeParams } from '../backend/backend.js';
 import type { LlamaConfig } from './config.js';
-import type { LlamaWeights } from './llama-weights.js';
+import { loadLlamaWeights, type LlamaWeights, type LoadProgress } from './llama-weights.js';
+import type { ModelSource } from './source.js';
 import { ropeParams } from './rope.js';
 import { LOGIT_ROWS, Sequence, type Scratch } from './sequence.js';
 
@@ -27,16 +28,27 @@ export class Llama {
     readonly weights: LlamaWeights,
     readonly backend: Backend,
   ) {
+    Llama.checkConfig(config, config.name);
+    this.rope = ropeParams(config, weights.ropeFreqFactors);
+  }
+
+  /** Rejects hyper-parameters this decoder cannot run, before any weight is read. */
+  static checkConfig(config: LlamaConfig, where: string): void {
     if (!SUPPORTED_ARCHITECTURES.includes(config.architecture)) {
-      fail('UNSUPPORTED', `architecture '${config.architecture}' is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+      fail('UNSUPPORTED', `${where}: architecture '${config.architecture}' is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
     }
     if (config.headCount % config.headCountKv !== 0) {
-      fail('BAD_FILE', `head_count ${config.headCount} is not a multiple of head_count_kv ${config.headCountKv}`);
+      fail('BAD_FILE', `${where}: head_count ${config.headCount} is not a multiple of head_count_kv ${config.headCountKv}`);
     }
     if (config.ropeDim % 2 !== 0 || config.ropeDim > config.headDim) {
-      fail('BAD_FILE', `rope dimension count ${config.ropeDim} must be even and at most the head size ${config.headDim}`);
+      fail('BAD_FILE', `${where}: rope dimension count ${config.ropeDim} must be even and at most the head size ${config.headDim}`);
     }
-    this.rope = ropeParams(config, weights.ropeFreqFactors);
+  }
+
+  /** Checks the source's hyper-parameters and tensor shapes, then reads its weights onto the backend. */
+  static load(source: ModelSource, backend: Backend, onProgress?: LoadProgress): Llama {
+    Llama.checkConfig(source.config, source.path);
+    return new Llama(source.config, loadLlamaWeights(source, backend, onProgress), backend);
   }
 
   /** A fresh sequence holding up to `capacity` positions. */

@@ -1,8 +1,18 @@
+import { statSync } from 'node:fs';
 import { fail } from '../errors.js';
 import type { Backend } from '../backend/backend.js';
+import { JsBackend } from '../backend/js/backend.js';
+import { generate } from '../generate/generate.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
+import { openHFSource } from '../hf/source.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { LlamaConfig } from './config.js';
+import { GGUFSource } from './gguf-source.js';
+import { Llama } from './llama.js';
+import type { ModelSource } from './source.js';
+
+/** Context a model gets when the caller does not ask: its trained length, capped so the KV cache stays modest. */
+export const DEFAULT_CONTEXT_CAP = 4096;
 
 export interface LoadOptions {
   /** Tokens one sequence (prompt + generation) may hold; default the model's context length, capped at 4096. */
@@ -38,6 +48,93 @@ export interface Model {
   dispose(): void;
 }
 
-export async function loadModel(path: string, _options: LoadOptions = {}): Promise<Model> {
-  return fail('UNSUPPORTED', `loading ${path}: not implemented yet`);
+/** A GGUF file, or a Hugging Face model folder. */
+function openSource(path: string): ModelSource {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch (e) {
+    return fail('MISSING', `cannot open model ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return isDir ? openHFSource(path) : GGUFSource.open(path);
+}
+
+function positiveInteger(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) fail('BAD_ARGUMENT', `${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** The kernels to compute with: 'js' (portable reference) or a Backend the caller built. */
+async function createBackend(choice: string | Backend, _threads: number | undefined): Promise<Backend> {
+  if (typeof choice !== 'string') return choice;
+  if (choice === 'js') return new JsBackend();
+  return fail('BAD_ARGUMENT', `unknown backend '${choice}' (available: js)`);
+}
+
+/** Opens a model (a GGUF file or a Hugging Face folder) and loads its weights onto a backend. */
+export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
+  const asked = positiveInteger('contextLength', options.contextLength);
+  const threads = positiveInteger('threads', options.threads);
+  const source = openSource(path);
+  try {
+    const contextLength = asked ?? Math.min(source.config.contextLength, DEFAULT_CONTEXT_CAP);
+    Llama.checkConfig(source.config, source.path);
+    const backend = await createBackend(options.backend ?? 'js', threads);
+    const llama = Llama.load(source, backend, options.onProgress);
+    return new LoadedModel(source, llama, contextLength, typeof options.backend !== 'object');
+  } finally {
+    source.close();
+  }
+}
+
+class LoadedModel implements Model {
+  readonly path: string;
+  readonly config: LlamaConfig;
+  readonly tokenizer: Tokenizer;
+  readonly chatTemplate: string | undefined;
+  private disposed = false;
+
+  constructor(
+    source: ModelSource,
+    private readonly llama: Llama,
+    readonly contextLength: number,
+    /** Whether the backend is ours to dispose (we created it). */
+    private readonly ownsBackend: boolean,
+  ) {
+    this.path = source.path;
+    this.config = source.config;
+    this.tokenizer = source.tokenizer;
+    this.chatTemplate = source.chatTemplate;
+  }
+
+  get backendName(): string {
+    return this.llama.backend.name;
+  }
+
+  private live(): void {
+    if (this.disposed) fail('BAD_ARGUMENT', `model ${this.path} was disposed`);
+  }
+
+  generate(prompt: string | readonly number[], options: GenerateOptions = {}): AsyncGenerator<GenerationChunk, GenerationResult, undefined> {
+    this.live();
+    const ids = typeof prompt === 'string' ? this.tokenizer.encode(prompt, { addBos: options.addBos, parseSpecial: options.parseSpecial }) : [...prompt];
+    return generate(this.llama, this.tokenizer, this.contextLength, ids, options);
+  }
+
+  forward(tokens: readonly number[], options: ForwardOptions = {}): Float32Array {
+    this.live();
+    if (tokens.length > this.contextLength) fail('BAD_ARGUMENT', `${tokens.length} tokens exceed the context length of ${this.contextLength}`);
+    const seq = this.llama.newSequence(Math.max(1, tokens.length));
+    try {
+      return this.llama.forward(seq, tokens, options.allPositions === true ? 'all' : 'last');
+    } finally {
+      seq.dispose();
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ownsBackend) this.llama.backend.dispose();
+  }
 }
