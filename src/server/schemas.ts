@@ -81,9 +81,25 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = mostSpecific(result.error.issues[0]!);
   const field = issue.path.map(String).join('.');
   throw badRequest('invalid_value', field === '' ? issue.message : `${field}: ${issue.message}`, field === '' ? null : field);
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * For a value matching none of a union's shapes, zod reports only "Invalid input"; the branch that got
+ * furthest into the value (the longest path) says what is actually wrong with it.
+ */
+function mostSpecific(issue: Issue): Issue {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue;
+  let best: Issue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first && (!best || first.path.length > best.path.length)) best = first;
+  }
+  return best && best.path.length > 0 ? mostSpecific({ ...best, path: [...issue.path, ...best.path] }) : issue;
 }
 
 type SamplingFields = { [K in keyof typeof sampling]?: z.infer<(typeof sampling)[K]> };
