@@ -6,8 +6,8 @@
  * candidate scale wins and so the bytes written. Every intermediate result is therefore passed through
  * `f` (Math.fround) in the same order of operations as the C code. A float op done in double and then rounded
  * to float gives the correctly rounded float result for + - * / and sqrt, so one fround per C operation suffices.
+ * Inputs are finite: quant/index.ts refuses NaN and infinities before any quantizer runs.
  */
-import { fail } from '../errors.js';
 import { readHalf, writeHalf } from './f16.js';
 
 export const QK_K = 256;
@@ -35,14 +35,6 @@ export function nearestInt(v: number): number {
   if (Math.abs(v) <= 4194303) return v + ROUND_MAGIC - ROUND_MAGIC;
   bitsF32[0] = v + 12582912;
   return (bitsI32[0]! & 0x007fffff) - 0x00400000;
-}
-
-/** Refuses NaN and infinities: ggml would write garbage scales for them. */
-export function assertFinite(src: Float32Array, count: number, format: string): void {
-  for (let i = 0; i < count; i++) {
-    const v = src[i]!;
-    if (v - v !== 0) fail('BAD_ARGUMENT', `cannot quantize to ${format}: value #${i} is ${v}; the source tensor holds NaN or infinity`);
-  }
 }
 
 /**
@@ -184,7 +176,7 @@ export function makeQkx2Quants(
   mi: number,
   Laux: Uint8Array,
 ): number {
-  const { nmax, useMad } = p;
+  const { nmax, useMad, rmin, rdelta, nstep } = p;
   let min = x[xo]!;
   let max = min;
   let sumW = weights[0]!;
@@ -213,25 +205,31 @@ export function makeQkx2Quants(
     const diff = f(f(f(scale * l) + min) - xi);
     bestMad = f(bestMad + f(weights[i]! * (useMad ? Math.abs(diff) : f(diff * diff))));
   }
-  if (p.nstep < 1) {
+  if (nstep < 1) {
     mins[mi] = -min;
     return scale;
   }
   // `min` is the best fit so far, so later candidates are spaced over a different range: as in the C.
-  for (let is = 0; is <= p.nstep; is++) {
-    iscale = f(f(f(p.rmin + f(p.rdelta * is)) + nmax) / f(max - min));
+  for (let is = 0; is <= nstep; is++) {
+    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / f(max - min));
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
+    // A candidate that rounds to the same quants as the one before it has the same fit and error: skip it.
+    let same = is > 0;
     for (let i = 0; i < n; i++) {
       const xi = x[xo + i]!;
       const l = clamp(nearestInt(f(iscale * f(xi - min))), 0, nmax);
-      Laux[i] = l;
+      if (Laux[i] !== l) {
+        Laux[i] = l;
+        same = false;
+      }
       const wl = f(weights[i]! * l);
       sumL = f(sumL + wl);
       sumL2 = f(sumL2 + f(wl * l));
       sumXL = f(sumXL + f(wl * xi));
     }
+    if (same) continue;
     const D = f(f(sumW * sumL2) - f(sumL * sumL));
     if (D > 0) {
       let thisScale = f(f(f(sumW * sumXL) - f(sumX * sumL)) / D);
@@ -240,13 +238,14 @@ export function makeQkx2Quants(
         thisMin = 0;
         thisScale = f(sumXL / sumL2);
       }
+      // The error only grows as terms (all >= 0) are added, so a partial sum past the best rejects the candidate.
       let mad = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < n && mad < bestMad; i++) {
         const diff = f(f(f(thisScale * Laux[i]!) + thisMin) - x[xo + i]!);
         mad = f(mad + f(weights[i]! * (useMad ? Math.abs(diff) : f(diff * diff))));
       }
       if (mad < bestMad) {
-        L.set(Laux.subarray(0, n), lo);
+        for (let i = 0; i < n; i++) L[lo + i] = Laux[i]!;
         bestMad = mad;
         scale = thisScale;
         min = thisMin;

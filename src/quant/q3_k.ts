@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
-import { QK_K, assertFinite, clamp, f, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
+import { QK_K, clamp, f, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
 
 /*
  * Q3_K super-block, 110 bytes for 256 values in 16 groups of 16:
@@ -30,20 +30,25 @@ export const Q3_K: QuantFormat = {
   dequantize(src, out, count) {
     for (let o = 0, y = 0; y < count; o += BLOCK_BYTES, y += QK_K) {
       const d = readHalf(src, o + D);
-      for (let g = 0; g < 16; g++) {
-        const dl = d * (groupScale(src, o + SCALES, g) - 32);
-        for (let e = 16 * g; e < 16 * g + 16; e++) {
-          const bit = e >> 5; // which 2-bit field of qs, and which bit of hmask
-          const l = e & 31;
-          const low = (src[o + QS + 32 * (e >> 7) + l]! >> (2 * (bit & 3))) & 3;
-          const high = (src[o + l]! >> bit) & 1;
-          out[y + e] = dl * (low - (high ? 0 : 4));
+      // Group g = 8h + 2j + k covers values 128h + 32j + 16k ..+16: bits 2j of qs[32h + 16k + l], bit 4h + j of hmask.
+      for (let h = 0; h < 2; h++) {
+        for (let j = 0; j < 4; j++) {
+          for (let k = 0; k < 2; k++) {
+            const g = 8 * h + 2 * j + k;
+            const dl = d * (groupScale(src, o + SCALES, g) - 32);
+            const qs = o + QS + 32 * h + 16 * k;
+            const hm = o + 16 * k;
+            const yg = y + 16 * g;
+            for (let l = 0; l < 16; l++) {
+              const q = ((src[qs + l]! >> (2 * j)) & 3) | (((src[hm + l]! >> (4 * h + j)) & 1) << 2);
+              out[yg + l] = dl * (q - 4);
+            }
+          }
         }
       }
     }
   },
   quantize(src, dst, count) {
-    assertFinite(src, count, 'Q3_K');
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
       let maxScale = 0;
       let amax = 0;
