@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { JsBackend } from '../src/backend/js/backend.js';
+import type { RopeParams } from '../src/backend/backend.js';
+import { dequantize, quantize } from '../src/quant/index.js';
+import { GGMLType } from '../src/tensor/ggml-type.js';
+import { SIMD_LEVELS, fill, random, withBackend } from './wasm-helpers.js';
+
+// The JS backend computes in float64 with plain loops; the wasm kernels in f32 SIMD: they agree to f32 precision.
+const js = new JsBackend();
+
+function assertNear(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!);
+    if (!(err <= tol * Math.max(1, Math.abs(want[i]!)))) assert.fail(`${what}: value ${i} is ${got[i]}, expected ${want[i]}`);
+  }
+}
+
+function ropeParams(dims: number, neox: boolean, base = 10000): RopeParams {
+  const invFreq = new Float32Array(dims / 2);
+  for (let i = 0; i < dims / 2; i++) invFreq[i] = base ** ((-2 * i) / dims);
+  return { dims, invFreq, neox };
+}
+
+for (const simd of SIMD_LEVELS) {
+  test(`${simd}: rmsNorm, swiglu, add, addBias match the reference (lengths off the vector width)`, () => {
+    const rnd = random(5);
+    withBackend(2, simd, (b) => {
+      for (const dim of [64, 67, 2048]) {
+        const n = 3;
+        const x = fill(b.alloc(n * dim), rnd, 4);
+        const w = fill(new Float32Array(dim), rnd); // a model's norm weight: a plain array
+        const out = b.alloc(n * dim);
+        b.rmsNorm(out, x, w, n, dim, 1e-5);
+        const want = new Float32Array(n * dim);
+        js.rmsNorm(want, x, w, n, dim, 1e-5);
+        assertNear(out, want, 2e-6, `rmsNorm dim ${dim}`);
+
+        const gate = fill(b.alloc(n * dim), rnd, 8);
+        const up = fill(b.alloc(n * dim), rnd);
+        b.swiglu(out, gate, up, n * dim);
+        js.swiglu(want, gate, up, n * dim);
+        assertNear(out, want, 2e-6, `swiglu ${dim}`);
+
+        const y = fill(b.alloc(n * dim), rnd);
+        const sum = Float32Array.from(x);
+        js.add(sum, y, n * dim);
+        b.add(x, y, n * dim);
+        assertNear(x, sum, 0, `add ${dim}`);
+
+        const bias = fill(new Float32Array(dim), rnd);
+        js.addBias(sum, bias, n, dim);
+        b.addBias(x, bias, n, dim);
+        assertNear(x, sum, 0, `addBias ${dim}`);
+      }
+    });
+  });
+
+  test(`${simd}: rope rotates adjacent and NeoX pairs, partial rotary dims, any positions`, () => {
+    const rnd = random(9);
+    withBackend(2, simd, (b) => {
+      for (const [dims, neox] of [[64, false], [64, true], [32, false], [32, true]] as const) {
+        const n = 5;
+        const heads = 4;
+        const hd = 64;
+        const x = fill(b.alloc(n * heads * hd), rnd);
+        const want = Float32Array.from(x);
+        const pos = Int32Array.from([0, 1, 7, 300, 4095]);
+        const p = ropeParams(dims, neox);
+        b.rope(x, n, heads, hd, pos, p);
+        js.rope(want, n, heads, hd, pos, p);
+        // θ = pos·freq is rounded to f32 (as llama.cpp does) before cos/sin: at position 4095 that moves θ by up to 2.4e-4.
+        assertNear(x, want, 5e-4, `rope dims ${dims} neox ${neox}`);
+      }
+    });
+  });
+
+  test(`${simd}: attention over f32 and f16 KV caches, grouped heads, prompt and decode shapes`, () => {
+    const rnd = random(13);
+    for (const threads of [1, 2, 3]) {
+      withBackend(threads, simd, (b) => {
+        for (const { n, start, heads, kvHeads, hd } of [
+          { n: 1, start: 0, heads: 4, kvHeads: 4, hd: 16 },
+          { n: 7, start: 0, heads: 8, kvHeads: 2, hd: 64 },
+          { n: 1, start: 40, heads: 6, kvHeads: 3, hd: 32 },
+          { n: 5, start: 9, heads: 4, kvHeads: 1, hd: 8 },
+        ]) {
+          const ctx = start + n + 3;
+          const kv = ctx * kvHeads * hd;
+          const q = fill(b.alloc(n * heads * hd), rnd, 2);
+          const k = fill(b.alloc(kv), rnd, 2);
+          const v = fill(b.alloc(kv), rnd);
+          const scale = 1 / Math.sqrt(hd);
+          const out = b.alloc(n * heads * hd);
+          b.attention(out, q, k, v, n, start, heads, kvHeads, hd, scale);
+          const want = new Float32Array(n * heads * hd);
+          js.attention(want, q, k, v, n, start, heads, kvHeads, hd, scale);
+          assertNear(out, want, 3e-6, `attention n=${n} start=${start} ${heads}/${kvHeads} heads threads=${threads}`);
+
+          // f16 cache: the oracle is the f32 reference over the same values rounded to f16 by the quant module.
+          const k16 = b.allocF16(kv);
+          const v16 = b.allocF16(kv);
+          b.storeF16(k16, 0, k, kv);
+          b.storeF16(v16, 0, v, kv);
+          assert.deepEqual(new Uint8Array(k16.buffer, k16.byteOffset, kv * 2), quantize(GGMLType.F16, k));
+          const kr = dequantize(GGMLType.F16, quantize(GGMLType.F16, k), kv);
+          const vr = dequantize(GGMLType.F16, quantize(GGMLType.F16, v), kv);
+          b.attentionF16(out, q, k16, v16, n, start, heads, kvHeads, hd, scale);
+          js.attention(want, q, kr, vr, n, start, heads, kvHeads, hd, scale);
+          assertNear(out, want, 3e-6, `f16 attention n=${n} start=${start}`);
+          b.freeF16(k16);
+          b.freeF16(v16);
+        }
+      });
+    }
+  });
+
+  test(`${simd}: getRows dequantizes embedding rows`, () => {
+    const rnd = random(17);
+    withBackend(1, simd, (b) => {
+      for (const type of [GGMLType.Q4_K, GGMLType.Q8_0, GGMLType.F16]) {
+        const bytes = quantize(type, fill(new Float32Array(10 * 256), rnd));
+        const m = b.matrix(type, 10, 256, bytes);
+        const out = b.alloc(3 * 256);
+        b.getRows(out, m, [9, 0, 4]);
+        const all = dequantize(type, bytes, 10 * 256);
+        assertNear(out, [...all.subarray(9 * 256, 2560), ...all.subarray(0, 256), ...all.subarray(4 * 256, 5 * 256)], 0, 'getRows');
+        assert.throws(() => b.getRows(out, m, [10]), { code: 'BAD_ARGUMENT' });
+      }
+    });
+  });
+}
+
+test('alloc/free reuse memory; buffers from elsewhere are staged and give the same results', () => {
+  withBackend(2, 'simd128', (b) => {
+    const a = b.alloc(1000);
+    const used = b.memoryBytes;
+    b.free(a);
+    const c = b.alloc(1000);
+    assert.equal(c.byteOffset, a.byteOffset);
+    assert.ok(c.every((v) => v === 0), 'reused memory is zeroed');
+    assert.equal(b.memoryBytes, used);
+    assert.throws(() => b.free(new Float32Array(4)), { code: 'BAD_ARGUMENT' });
+
+    const rnd = random(21);
+    const q = fill(new Float32Array(2 * 4 * 16), rnd);
+    const k = fill(new Float32Array(6 * 2 * 16), rnd);
+    const v = fill(new Float32Array(6 * 2 * 16), rnd);
+    const out = new Float32Array(2 * 4 * 16);
+    b.attention(out, q, k, v, 2, 3, 4, 2, 16, 0.25);
+    const want = new Float32Array(out.length);
+    js.attention(want, q, k, v, 2, 3, 4, 2, 16, 0.25);
+    assertNear(out, want, 3e-6, 'staged attention');
+    assert.throws(() => b.attention(out, q, k.subarray(0, 40), v, 2, 3, 4, 2, 16, 0.25), { code: 'BAD_ARGUMENT' });
+    assert.throws(() => b.attention(out, q, k, v, 2, 3, 4, 3, 16, 0.25), { code: 'BAD_ARGUMENT' });
+  });
+});
