@@ -5,7 +5,7 @@ import { BpeModel, mergeKey } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds, EOG_TEXTS, FIM_EOG_TEXTS } from './end-of-generation.js';
 import { ggufPreTokenizer } from './pre-tokenizers.js';
-import { encodeSentencePiece, SPACE_MARK } from './spm.js';
+import { SentencePieceBpe, SPACE_MARK } from './spm.js';
 import { TextTokenizer, type TokenizerParts } from './text-tokenizer.js';
 import { bertWords, cleanUpTokenization, MAX_WORD_CHARS, wordPiece, wordPieceText } from './wordpiece.js';
 import { Unigram } from './unigram.js';
@@ -126,15 +126,17 @@ export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions 
   const common = { vocab, bosId, eosId, addBos, addEos, eogIds, chatTemplate: chatTemplateOf(file) };
   let parts: TokenizerParts;
   switch (name) {
-    case 'llama':
+    case 'llama': {
+      const spm = new SentencePieceBpe(vocab, unkId);
       parts = {
         ...common,
         kind: 'spm',
         pieces: spacedPieces(vocab),
         stripLeadingSpace: addSpacePrefix,
-        encodeText: (text, out, at) => encodeSentencePiece(vocab, addSpacePrefix && at.first ? ` ${text}` : text, unkId, out),
+        encodeText: (text, out, at) => spm.encode(addSpacePrefix && at.first ? ` ${text}` : text, out),
       };
       break;
+    }
     case 'gpt2': {
       const merges = md.strings('merges');
       if (merges === undefined) fail('MISSING', `${where}: metadata key ${KEY}merges is missing (required by gpt2 tokenizers)`);

@@ -25,18 +25,62 @@ export function byteToken(vocab: Vocab, byte: number, unk: number | undefined): 
  * SentencePiece-BPE as llama.cpp runs it: spaces become U+2581, code points merge pairwise by the score of the
  * piece they form (highest first), and whatever is not a piece in the end is spelled with byte tokens.
  */
-export function encodeSentencePiece(vocab: Vocab, text: string, unk: number | undefined, out: number[]): void {
-  const escaped = text.replaceAll(' ', SPACE_MARK);
-  const pieces = mergeSymbols(codePoints(escaped), (l, r) => {
-    const id = vocab.id(l + r);
-    return id === undefined ? undefined : -vocab.score(id);
-  });
-  for (const piece of pieces) {
-    const id = vocab.id(piece);
-    if (id !== undefined) {
-      out.push(id);
-      continue;
+export class SentencePieceBpe {
+  /** Code points that occur inside some multi-character piece; any other one can never merge. */
+  private readonly mergeable = new Set<string>();
+  private readonly cache = new Map<string, readonly number[]>();
+
+  constructor(
+    private readonly vocab: Vocab,
+    private readonly unk: number | undefined,
+  ) {
+    for (const t of vocab.texts) {
+      const cps = codePoints(t);
+      if (cps.length > 1) for (const c of cps) this.mergeable.add(c);
     }
-    for (const b of utf8Bytes(piece)) out.push(byteToken(vocab, b, unk));
+  }
+
+  encode(text: string, out: number[]): void {
+    // A character no multi-character piece contains stays a symbol of its own, so no merge crosses it: the
+    // stretches between such characters tokenize independently (and repeat, so they are cached).
+    let segment = '';
+    for (const c of text.replaceAll(' ', SPACE_MARK)) {
+      if (this.mergeable.has(c)) {
+        segment += c;
+        continue;
+      }
+      if (segment) this.encodeSegment(segment, out);
+      segment = '';
+      this.encodeSegment(c, out);
+    }
+    if (segment) this.encodeSegment(segment, out);
+  }
+
+  private encodeSegment(segment: string, out: number[]): void {
+    let ids = this.cache.get(segment);
+    if (ids === undefined) {
+      ids = this.merge(segment);
+      if (this.cache.size >= 100_000) this.cache.clear();
+      this.cache.set(segment, ids);
+    }
+    for (const id of ids) out.push(id);
+  }
+
+  private merge(segment: string): number[] {
+    const { vocab } = this;
+    const pieces = mergeSymbols(codePoints(segment), (l, r) => {
+      const id = vocab.id(l + r);
+      return id === undefined ? undefined : -vocab.score(id);
+    });
+    const out: number[] = [];
+    for (const piece of pieces) {
+      const id = vocab.id(piece);
+      if (id !== undefined) {
+        out.push(id);
+        continue;
+      }
+      for (const b of utf8Bytes(piece)) out.push(byteToken(vocab, b, this.unk));
+    }
+    return out;
   }
 }
