@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { fail } from '../errors.js';
+import { quoted } from './quoted.js';
 import type { LlamaConfig, RopeScaling } from '../model/config.js';
 import type { GGUFFile } from './reader.js';
 import { isGGUFArray } from './types.js';
@@ -16,14 +17,14 @@ function uniformCount(f: GGUFFile, key: string): number | undefined {
   const values = f.getNumberArray(key)!;
   const first = values[0];
   if (first === undefined || !values.every((v) => v === first)) {
-    fail('UNSUPPORTED', `${f.path}: '${key}' differs between layers ([${values.slice(0, 8).join(', ')}...]); only uniform layers are supported`);
+    fail('UNSUPPORTED', `${f.path}: ${quoted(key)} differs between layers ([${values.slice(0, 8).join(', ')}...]); only uniform layers are supported`);
   }
-  if (!Number.isInteger(first) || first < 0) fail('BAD_FILE', `${f.path}: metadata key '${key}' is ${first}, expected a non-negative integer`);
+  if (!Number.isInteger(first) || first < 0) fail('BAD_FILE', `${f.path}: metadata key ${quoted(key)} is ${first}, expected a non-negative integer`);
   return first;
 }
 
 function positive(f: GGUFFile, key: string, value: number): number {
-  if (!(value > 0)) fail('BAD_FILE', `${f.path}: metadata key '${key}' is ${value}, expected a positive value`);
+  if (!(value > 0)) fail('BAD_FILE', `${f.path}: metadata key ${quoted(key)} is ${value}, expected a positive value`);
   return value;
 }
 
@@ -52,9 +53,9 @@ function ropeScaling(f: GGUFFile, arch: string): RopeScaling {
       };
     case 'yarn':
     case 'longrope':
-      return fail('UNSUPPORTED', `${f.path}: rope scaling '${type}' (${key('type')}) is not supported; use a model without ${type} context extension`);
+      return fail('UNSUPPORTED', `${f.path}: rope scaling ${quoted(type)} (${key('type')}) is not supported; use a model without ${type} context extension`);
     default:
-      return fail('BAD_FILE', `${f.path}: unknown rope scaling type '${type}' in ${key('type')} (llama.cpp knows none, linear, yarn, longrope)`);
+      return fail('BAD_FILE', `${f.path}: unknown rope scaling type ${quoted(type)} in ${key('type')} (llama.cpp knows none, linear, yarn, longrope)`);
   }
 }
 
@@ -69,7 +70,7 @@ function vocabSize(f: GGUFFile, arch: string): number {
 export function llamaConfigFromGGUF(f: GGUFFile): LlamaConfig {
   const arch = f.requireString('general.architecture');
   if (!SUPPORTED_ARCHITECTURES.includes(arch)) {
-    fail('UNSUPPORTED', `${f.path}: architecture '${arch}' is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+    fail('UNSUPPORTED', `${f.path}: architecture ${quoted(arch)} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
   }
   const key = (k: string): string => `${arch}.${k}`;
   const required = (k: string): number => positive(f, key(k), uniformCount(f, key(k)) ?? fail('MISSING', `${f.path}: required metadata key '${key(k)}' is missing`));

@@ -1,4 +1,5 @@
 import { fail } from '../errors.js';
+import { quoted } from './quoted.js';
 import { GGUFValueType, isGGUFArray, type GGUFArray, type GGUFMetadataEntry, type GGUFValue } from './types.js';
 
 function typeLabel(entry: GGUFMetadataEntry): string {
@@ -36,11 +37,11 @@ export class MetadataView {
 
   private wrongType(key: string, expected: string): never {
     const entry = this.metadata.get(key)!;
-    return fail('BAD_FILE', `${this.source}: metadata key '${key}' is ${typeLabel(entry)}, expected ${expected}`);
+    return fail('BAD_FILE', `${this.source}: metadata key ${quoted(key)} is ${typeLabel(entry)}, expected ${expected}`);
   }
 
   private missing(key: string): never {
-    return fail('MISSING', `${this.source}: required metadata key '${key}' is missing`);
+    return fail('MISSING', `${this.source}: required metadata key ${quoted(key)} is missing`);
   }
 
   getString(key: string): string | undefined {
@@ -59,7 +60,7 @@ export class MetadataView {
   /** A non-negative integer of any integer width (a count or a token id). */
   getCount(key: string): number | undefined {
     const n = this.getNumber(key);
-    if (n !== undefined && !(Number.isInteger(n) && n >= 0)) fail('BAD_FILE', `${this.source}: metadata key '${key}' is ${n}, expected a non-negative integer`);
+    if (n !== undefined && !(Number.isInteger(n) && n >= 0)) fail('BAD_FILE', `${this.source}: metadata key ${quoted(key)} is ${n}, expected a non-negative integer`);
     return n;
   }
 

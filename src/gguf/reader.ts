@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fail } from '../errors.js';
+import { quoted } from './quoted.js';
 import { GGMLType, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
 import { MetadataView } from './metadata.js';
@@ -184,10 +185,10 @@ function readMetadata(c: HeaderCursor, kvCount: number): Map<string, GGUFMetadat
   for (let i = 0; i < kvCount; i++) {
     const key = c.string(`metadata key #${i}`);
     if (metadata.has(key)) {
-      fail('BAD_FILE', `${c.path}: duplicate metadata key '${key}' (llama.cpp refuses such files too); re-convert the model`);
+      fail('BAD_FILE', `${c.path}: duplicate metadata key ${quoted(key)} (llama.cpp refuses such files too); re-convert the model`);
     }
-    const type = c.u32(`value type of '${key}'`) as GGUFValueType;
-    metadata.set(key, { type, value: readValue(c, type, `'${key}'`, 0) });
+    const type = c.u32(`value type of ${quoted(key)}`) as GGUFValueType;
+    metadata.set(key, { type, value: readValue(c, type, quoted(key), 0) });
   }
   return metadata;
 }
@@ -207,29 +208,29 @@ function readTensorInfo(c: HeaderCursor, index: number, alignment: number): GGUF
   const path = c.path;
   const name = c.string(`tensor name #${index}`);
   if (Buffer.byteLength(name) > GGUF_LIMITS.maxTensorNameBytes) {
-    fail('BAD_FILE', `${path}: tensor name #${index} '${name.slice(0, 80)}' is longer than ggml's ${GGUF_LIMITS.maxTensorNameBytes} bytes`);
+    fail('BAD_FILE', `${path}: tensor name #${index} ${quoted(name)} is longer than ggml's ${GGUF_LIMITS.maxTensorNameBytes} bytes`);
   }
-  const nDims = c.u32(`dimension count of '${name}'`);
-  if (nDims < 1 || nDims > GGUF_LIMITS.maxDims) fail('BAD_FILE', `${path}: tensor '${name}' has ${nDims} dimensions (1..${GGUF_LIMITS.maxDims} allowed)`);
+  const nDims = c.u32(`dimension count of ${quoted(name)}`);
+  if (nDims < 1 || nDims > GGUF_LIMITS.maxDims) fail('BAD_FILE', `${path}: tensor ${quoted(name)} has ${nDims} dimensions (1..${GGUF_LIMITS.maxDims} allowed)`);
   const dims: number[] = [];
   let count = 1;
   for (let d = 0; d < nDims; d++) {
-    const n = c.u64(`dimension ${d} of '${name}'`);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) fail('BAD_FILE', `${path}: tensor '${name}' has an absurd dimension ${n}`);
+    const n = c.u64(`dimension ${d} of ${quoted(name)}`);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) fail('BAD_FILE', `${path}: tensor ${quoted(name)} has an absurd dimension ${n}`);
     dims.push(Number(n));
     count *= Number(n);
-    if (count > Number.MAX_SAFE_INTEGER) fail('BAD_FILE', `${path}: tensor '${name}' of shape [${dims.join(', ')}...] has too many elements`);
+    if (count > Number.MAX_SAFE_INTEGER) fail('BAD_FILE', `${path}: tensor ${quoted(name)} of shape [${dims.join(', ')}...] has too many elements`);
   }
-  const typeId = c.u32(`type of '${name}'`);
-  if (!isKnownType(typeId)) fail('UNSUPPORTED', `${path}: tensor '${name}' has unknown ggml type id ${typeId}`);
+  const typeId = c.u32(`type of ${quoted(name)}`);
+  if (!isKnownType(typeId)) fail('UNSUPPORTED', `${path}: tensor ${quoted(name)} has unknown ggml type id ${typeId}`);
   const type: GGMLType = typeId;
-  const offsetBig = c.u64(`offset of '${name}'`);
-  if (offsetBig > BigInt(c.fileSize)) fail('BAD_FILE', `${path}: tensor '${name}' offset ${offsetBig} is past the end of the ${c.fileSize}-byte file`);
+  const offsetBig = c.u64(`offset of ${quoted(name)}`);
+  if (offsetBig > BigInt(c.fileSize)) fail('BAD_FILE', `${path}: tensor ${quoted(name)} offset ${offsetBig} is past the end of the ${c.fileSize}-byte file`);
   const offset = Number(offsetBig);
-  if (offset % alignment !== 0) fail('BAD_FILE', `${path}: tensor '${name}' offset ${offset} is not aligned to ${alignment} bytes`);
+  if (offset % alignment !== 0) fail('BAD_FILE', `${path}: tensor ${quoted(name)} offset ${offset} is not aligned to ${alignment} bytes`);
   const { blockSize, typeSize } = typeTraits(type);
   if (dims[0]! % blockSize !== 0) {
-    fail('BAD_FILE', `${path}: tensor '${name}' row of ${dims[0]} elements is not a whole number of ${typeName(type)} blocks (${blockSize})`);
+    fail('BAD_FILE', `${path}: tensor ${quoted(name)} row of ${dims[0]} elements is not a whole number of ${typeName(type)} blocks (${blockSize})`);
   }
   return { name, dims, type, offset, count, byteSize: (count / blockSize) * typeSize };
 }
@@ -240,10 +241,10 @@ function checkTensorLayout(path: string, tensors: readonly GGUFTensorInfo[], dat
   let prev: GGUFTensorInfo | undefined;
   for (const t of byOffset) {
     if (prev !== undefined && t.offset < prev.offset + prev.byteSize) {
-      fail('BAD_FILE', `${path}: tensor '${t.name}' at data offset ${t.offset} overlaps tensor '${prev.name}' (${prev.byteSize} bytes at ${prev.offset})`);
+      fail('BAD_FILE', `${path}: tensor ${quoted(t.name)} at data offset ${t.offset} overlaps tensor ${quoted(prev.name)} (${prev.byteSize} bytes at ${prev.offset})`);
     }
     if (t.offset + t.byteSize > dataSize) {
-      fail('BAD_FILE', `${path}: tensor '${t.name}' data (${t.byteSize} bytes at data offset ${t.offset}) runs past the end of the file; is the file truncated?`);
+      fail('BAD_FILE', `${path}: tensor ${quoted(t.name)} data (${t.byteSize} bytes at data offset ${t.offset}) runs past the end of the file; is the file truncated?`);
     }
     prev = t;
   }
@@ -311,7 +312,7 @@ export class GGUFFile extends MetadataView {
     const names = new Set<string>();
     for (let i = 0; i < tensorCount; i++) {
       const info = readTensorInfo(c, i, alignment);
-      if (names.has(info.name)) fail('BAD_FILE', `${path}: duplicate tensor '${info.name}'`);
+      if (names.has(info.name)) fail('BAD_FILE', `${path}: duplicate tensor ${quoted(info.name)}`);
       names.add(info.name);
       tensors.push(info);
     }
@@ -333,17 +334,17 @@ export class GGUFFile extends MetadataView {
   /** Reads `length` bytes of a tensor from byte `start` of its data: lets a caller stream a large tensor. */
   readTensorRange(info: GGUFTensorInfo, start: number, length: number, target?: Uint8Array): Uint8Array {
     const fd = this.fd ?? fail('BAD_ARGUMENT', `${this.path}: file is closed`);
-    if (this.byName.get(info.name) !== info) fail('BAD_ARGUMENT', `tensor '${info.name}' does not belong to ${this.path}`);
+    if (this.byName.get(info.name) !== info) fail('BAD_ARGUMENT', `tensor ${quoted(info.name)} does not belong to ${this.path}`);
     if (start < 0 || length < 0 || start + length > info.byteSize) {
-      fail('BAD_ARGUMENT', `bytes [${start}, ${start + length}) are outside tensor '${info.name}' (${info.byteSize} bytes)`);
+      fail('BAD_ARGUMENT', `bytes [${start}, ${start + length}) are outside tensor ${quoted(info.name)} (${info.byteSize} bytes)`);
     }
     const out = target ?? new Uint8Array(length);
-    if (out.byteLength < length) fail('BAD_ARGUMENT', `buffer of ${out.byteLength} bytes is too small for ${length} bytes of tensor '${info.name}'`);
+    if (out.byteLength < length) fail('BAD_ARGUMENT', `buffer of ${out.byteLength} bytes is too small for ${length} bytes of tensor ${quoted(info.name)}`);
     let done = 0;
     // readSync moves at most 2 GiB per call.
     while (done < length) {
       const n = readSync(fd, out, done, Math.min(length - done, 1 << 30), this.dataOffset + info.offset + start + done);
-      if (n <= 0) fail('BAD_FILE', `${this.path}: tensor '${info.name}' could not be read (did the file shrink?)`);
+      if (n <= 0) fail('BAD_FILE', `${this.path}: tensor ${quoted(info.name)} could not be read (did the file shrink?)`);
       done += n;
     }
     return out.subarray(0, length);

@@ -1,5 +1,6 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { RealizarError, fail } from '../errors.js';
+import { quoted } from './quoted.js';
 import { GGMLType, byteSizeOf, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
 import type { GGUFFile } from './reader.js';
@@ -218,27 +219,27 @@ export function layoutGGUF(metadata: GGUFMetadata, tensors: readonly Omit<GGUFTe
   out.u64(BigInt(tensors.length));
   out.u64(BigInt(metadata.size));
   for (const [key, entry] of metadata) {
-    out.string(key, `metadata key '${key.slice(0, 80)}'`);
+    out.string(key, `metadata key ${quoted(key)}`);
     out.u32(entry.type);
-    encodeValue(out, entry.type, entry.value, `metadata '${key}'`, 0);
+    encodeValue(out, entry.type, entry.value, `metadata ${quoted(key)}`, 0);
   }
   const placed: { offset: number; byteSize: number }[] = [];
   const names = new Set<string>();
   let offset = 0;
   for (const t of tensors) {
-    if (Buffer.byteLength(t.name) > GGUF_LIMITS.maxTensorNameBytes) fail('BAD_ARGUMENT', `tensor name '${t.name}' is longer than ggml's ${GGUF_LIMITS.maxTensorNameBytes} bytes`);
-    if (names.has(t.name)) fail('BAD_ARGUMENT', `tensor '${t.name}' is listed twice`);
+    if (Buffer.byteLength(t.name) > GGUF_LIMITS.maxTensorNameBytes) fail('BAD_ARGUMENT', `tensor name ${quoted(t.name)} is longer than ggml's ${GGUF_LIMITS.maxTensorNameBytes} bytes`);
+    if (names.has(t.name)) fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} is listed twice`);
     names.add(t.name);
     if (t.dims.length < 1 || t.dims.length > GGUF_LIMITS.maxDims || !t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail('BAD_ARGUMENT', `tensor '${t.name}' has invalid dimensions [${t.dims.join(', ')}]`);
+      fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} has invalid dimensions [${t.dims.join(', ')}]`);
     }
-    if (!isKnownType(t.type)) fail('BAD_ARGUMENT', `tensor '${t.name}' has unknown ggml type id ${t.type as number}`);
+    if (!isKnownType(t.type)) fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} has unknown ggml type id ${t.type as number}`);
     const { blockSize } = typeTraits(t.type);
     if (t.dims[0]! % blockSize !== 0) {
-      fail('BAD_ARGUMENT', `tensor '${t.name}' rows of ${t.dims[0]} elements are not a whole number of ${typeName(t.type)} blocks (${blockSize})`);
+      fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} rows of ${t.dims[0]} elements are not a whole number of ${typeName(t.type)} blocks (${blockSize})`);
     }
     const byteSize = byteSizeOf(t.type, t.dims.reduce((a, b) => a * b, 1));
-    out.string(t.name, `tensor name '${t.name}'`);
+    out.string(t.name, `tensor name ${quoted(t.name)}`);
     out.u32(t.dims.length);
     for (const d of t.dims) out.u64(BigInt(d));
     out.u32(t.type);
@@ -300,14 +301,14 @@ export function writeGGUF(path: string, metadata: GGUFMetadata, tensors: readonl
       const start = layout.dataOffset + offset;
       for (const chunk of chunksOf(t.data)) {
         if (pos + chunk.byteLength > start + byteSize) {
-          fail('BAD_ARGUMENT', `tensor '${t.name}' produced more than its ${byteSize} bytes (${typeName(t.type)} [${t.dims.join(', ')}])`);
+          fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} produced more than its ${byteSize} bytes (${typeName(t.type)} [${t.dims.join(', ')}])`);
         }
         writeAll(fd, chunk, pos, tmp);
         pos += chunk.byteLength;
         options.onProgress?.(pos, layout.fileSize);
       }
       if (pos !== start + byteSize) {
-        fail('BAD_ARGUMENT', `tensor '${t.name}' produced ${pos - start} bytes, expected ${byteSize} (${typeName(t.type)} [${t.dims.join(', ')}])`);
+        fail('BAD_ARGUMENT', `tensor ${quoted(t.name)} produced ${pos - start} bytes, expected ${byteSize} (${typeName(t.type)} [${t.dims.join(', ')}])`);
       }
       const end = padTo(pos - layout.dataOffset, layout.alignment) + layout.dataOffset;
       writeAll(fd, new Uint8Array(end - pos), pos, tmp);
