@@ -252,3 +252,87 @@ test('K-quants refuse what has no encoding, with a code and a message naming the
     assert.throws(() => dequantize(type, short, 256), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT');
   }
 });
+
+/*
+ * Every bit pattern, not only those llama.cpp's quantizer writes: random blocks (with finite f16 scales) read by
+ * per-value formulas taken from ggml-common.h's block layouts, computed in float64 and rounded once to f32.
+ * In ggml every product of an f16 scale and small integers is exact in f32, so one rounding is what it does too.
+ */
+const half = (b: Uint8Array, o: number): number => {
+  const h = b[o]! | (b[o + 1]! << 8);
+  const e = (h >> 10) & 31;
+  const m = h & 1023;
+  const v = e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+};
+const int8 = (v: number): number => (v > 127 ? v - 256 : v);
+/** get_scale_min_k4 by its bit layout: 6-bit scale and min of sub-block j. */
+const k4 = (s: Uint8Array, o: number, j: number): [number, number] =>
+  j < 4
+    ? [s[o + j]! & 63, s[o + j + 4]! & 63]
+    : [(s[o + j + 4]! & 15) | ((s[o + j - 4]! >> 6) << 4), (s[o + j + 4]! >> 4) | ((s[o + j]! >> 6) << 4)];
+
+const VALUE_OF: Record<string, (b: Uint8Array, e: number) => number> = {
+  Q2_K: (b, e) => {
+    const sc = b[e >> 4]!;
+    const q = (b[16 + 32 * (e >> 7) + (e & 31)]! >> (2 * ((e >> 5) & 3))) & 3;
+    return half(b, 80) * (sc & 15) * q - half(b, 82) * (sc >> 4);
+  },
+  Q3_K: (b, e) => {
+    const g = e >> 4;
+    const low = g < 8 ? b[96 + g]! & 15 : b[96 + g - 8]! >> 4;
+    const scale = (low | (((b[104 + (g % 4)]! >> (2 * (g >> 2))) & 3) << 4)) - 32;
+    const q = ((b[32 + 32 * (e >> 7) + (e & 31)]! >> (2 * ((e >> 5) & 3))) & 3) + 4 * ((b[e & 31]! >> (e >> 5)) & 1) - 4;
+    return half(b, 108) * scale * q;
+  },
+  Q4_K: (b, e) => {
+    const j = e >> 5;
+    const [sc, m] = k4(b, 4, j);
+    const q = (b[16 + 32 * (j >> 1) + (e & 31)]! >> (4 * (j & 1))) & 15;
+    return half(b, 0) * sc * q - half(b, 2) * m;
+  },
+  Q5_K: (b, e) => {
+    const j = e >> 5;
+    const [sc, m] = k4(b, 4, j);
+    const q = ((b[48 + 32 * (j >> 1) + (e & 31)]! >> (4 * (j & 1))) & 15) + 16 * ((b[16 + (e & 31)]! >> j) & 1);
+    return half(b, 0) * sc * q - half(b, 2) * m;
+  },
+  Q6_K: (b, e) => {
+    const h = e >> 7;
+    const quarter = (e >> 5) & 3;
+    const l = e & 31;
+    const low = (b[64 * h + l + 32 * (quarter & 1)]! >> (4 * (quarter >> 1))) & 15;
+    const high = (b[128 + 32 * h + l]! >> (2 * quarter)) & 3;
+    return half(b, 208) * int8(b[192 + (e >> 4)]!) * ((low | (high << 4)) - 32);
+  },
+  Q8_K: (b, e) => new DataView(b.buffer, b.byteOffset).getFloat32(0, true) * int8(b[4 + e]!),
+};
+
+/** Byte offsets of each block's f16 scales. */
+const HALF_SCALES_AT: Record<string, number[]> = { Q2_K: [80, 82], Q3_K: [108], Q4_K: [0, 2], Q5_K: [0, 2], Q6_K: [208], Q8_K: [] };
+
+test('K-quant dequantization of random blocks equals the block layouts computed in float64', () => {
+  for (const [name, valueOf] of Object.entries(VALUE_OF)) {
+    const type = typeFromName(name);
+    const { typeSize } = typeTraits(type);
+    const nBlocks = 16;
+    const bytes = new Uint8Array(integers(nBlocks * typeSize, 0, 255, typeSize));
+    // Keep the scales finite (an f16 exponent of 31 is inf/NaN), and Q8_K's f32 d a plain number.
+    for (let b = 0; b < nBlocks; b++) {
+      const o = b * typeSize;
+      if (name === 'Q8_K') new DataView(bytes.buffer).setFloat32(o, (b - 7.5) / 64, true);
+      for (const at of HALF_SCALES_AT[name]!) {
+        const hi = o + at + 1; // sign, 5 exponent bits, 2 mantissa bits
+        if (((bytes[hi]! >> 2) & 31) === 31) bytes[hi] ^= 0x40;
+      }
+    }
+    const got = dequantize(type, bytes, nBlocks * 256);
+    for (let b = 0; b < nBlocks; b++) {
+      const block = bytes.subarray(b * typeSize, (b + 1) * typeSize);
+      for (let e = 0; e < 256; e++) {
+        const want = Math.fround(valueOf(block, e));
+        assert.ok(Object.is(got[256 * b + e], want), `${name} block ${b} value ${e}: ${got[256 * b + e]} instead of ${want}`);
+      }
+    }
+  }
+});
