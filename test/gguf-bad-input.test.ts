@@ -76,6 +76,11 @@ test('wrong magic, unsupported versions, big-endian files, empty files, folders,
   assertRefused(join(dir, 'absent.gguf'), 'MISSING', 'ENOENT');
 });
 
+test('names read from a corrupt file are escaped and cut short in the one-line message', () => {
+  const key = 'bad\nkey\u0000' + 'x'.repeat(500);
+  assertRefused(file({ kvs: [{ key, value: (b) => b.u32(99) }] }), 'BAD_FILE', "'bad\\u000akey\\u0000xxx", "...'");
+});
+
 test('unknown value, array item and tensor types', () => {
   assertRefused(file({ kvs: [{ key: 'k', value: (b) => b.u32(13).u32(0) }] }), 'BAD_FILE', 'unknown metadata value type 13', "'k'");
   assertRefused(file({ kvs: [{ key: 'k', value: (b) => b.u32(T.ARR).u32(77).u64(1).u32(0) }] }), 'BAD_FILE', 'unknown array item type 77');

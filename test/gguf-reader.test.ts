@@ -36,6 +36,7 @@ test('opens stories260K and reads its header', () => {
     // A range read returns the same bytes as the matching slice of a whole read.
     assert.deepEqual(f.readTensorRange(emb, 1000, 24), bytes.subarray(1000, 1024));
     assert.throws(() => f.readTensorRange(emb, bytes.byteLength - 4, 8), isError('BAD_ARGUMENT', 'token_embd.weight'));
+    assert.throws(() => f.readTensor({ ...emb, offset: 0, name: 'output.weight' }), isError('BAD_ARGUMENT', 'does not belong'));
   } finally {
     f.close();
   }

@@ -4,6 +4,5 @@
  */
 export function quoted(text: string, max = 80): string {
   const short = text.length > max ? `${text.slice(0, max)}...` : text;
-  // eslint-disable-next-line no-control-regex
   return `'${short.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
 }

@@ -334,7 +334,10 @@ export class GGUFFile extends MetadataView {
   /** Reads `length` bytes of a tensor from byte `start` of its data: lets a caller stream a large tensor. */
   readTensorRange(info: GGUFTensorInfo, start: number, length: number, target?: Uint8Array): Uint8Array {
     const fd = this.fd ?? fail('BAD_ARGUMENT', `${this.path}: file is closed`);
-    if (this.byName.get(info.name) !== info) fail('BAD_ARGUMENT', `tensor ${quoted(info.name)} does not belong to ${this.path}`);
+    const own = this.byName.get(info.name);
+    if (own === undefined || own.offset !== info.offset || own.byteSize !== info.byteSize) {
+      fail('BAD_ARGUMENT', `tensor ${quoted(info.name)} does not belong to ${this.path}`);
+    }
     if (start < 0 || length < 0 || start + length > info.byteSize) {
       fail('BAD_ARGUMENT', `bytes [${start}, ${start + length}) are outside tensor ${quoted(info.name)} (${info.byteSize} bytes)`);
     }
