@@ -25,8 +25,9 @@ export function completionBudget(promptTokens: number, maxTokens: number | undef
 /**
  * Streams the continuation of `prompt` (token ids): the prompt in slices of up to MAX_BATCH tokens, then one
  * token per step, each on this generation's own KV cache, yielding to the event loop between steps.
+ * Options and the context budget are checked here, when called, before any work.
  */
-export async function* generate(
+export function generate(
   llama: Llama,
   tokenizer: Tokenizer,
   contextLength: number,
@@ -37,6 +38,18 @@ export async function* generate(
   const topLogprobs = options.logprobs;
   if (topLogprobs !== undefined && (!Number.isInteger(topLogprobs) || topLogprobs < 0)) fail('BAD_ARGUMENT', `logprobs must be a non-negative integer, got ${topLogprobs}`);
   const sampler = new Sampler(options);
+  return run(llama, tokenizer, prompt, budget, sampler, options);
+}
+
+async function* run(
+  llama: Llama,
+  tokenizer: Tokenizer,
+  prompt: readonly number[],
+  budget: number,
+  sampler: Sampler,
+  options: GenerateOptions,
+): AsyncGenerator<GenerationChunk, GenerationResult, undefined> {
+  const topLogprobs = options.logprobs;
   const stops = new StopMatcher(options.stop ?? []);
   const decoder = tokenizer.streamDecoder();
   const signal = options.signal;
