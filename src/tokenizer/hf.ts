@@ -328,8 +328,9 @@ function assemble(p: Pipeline, config: TokenizerConfig): TextTokenizer {
     eosId,
     addBos: prefix.length > 0,
     addEos: suffix.length > 0,
-    prefix: bosId !== undefined && prefix.length === 0 ? [bosId] : prefix,
-    suffix: eosId !== undefined && suffix.length === 0 ? [eosId] : suffix,
+    // What an explicit addBos/addEos adds when the defaults add nothing.
+    prefix: prefix.length > 0 ? prefix : bosId !== undefined ? [bosId] : undefined,
+    suffix: suffix.length > 0 ? suffix : eosId !== undefined ? [eosId] : undefined,
     eogIds: endOfGenerationIds((t) => vocab.id(t), [eosId]),
     stripLeadingSpace: p.decoder.stripLeadingSpace,
     cleanUp: p.decoder.cleanUp ? cleanUpTokenization : undefined,
