@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { fail } from '../errors.js';
 import type { Backend } from '../backend/backend.js';
 import { JsBackend } from '../backend/js/backend.js';
+import { WasmBackend } from '../backend/wasm/backend.js';
 import { generate } from '../generate/generate.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
 import { openHFSource } from '../hf/source.js';
@@ -17,7 +18,7 @@ export const DEFAULT_CONTEXT_CAP = 4096;
 export interface LoadOptions {
   /** Tokens one sequence (prompt + generation) may hold; default the model's context length, capped at 4096. */
   contextLength?: number;
-  /** Kernel backend: a name ('js') or an instance; default 'js'. */
+  /** Kernel backend: a name ('wasm', 'js') or an instance; default 'wasm'. */
   backend?: string | Backend;
   /** Threads for backends that use them. */
   threads?: number;
@@ -64,11 +65,12 @@ function positiveInteger(name: string, value: number | undefined): number | unde
   return value;
 }
 
-/** The kernels to compute with: 'js' (portable reference) or a Backend the caller built. */
-async function createBackend(choice: string | Backend, _threads: number | undefined): Promise<Backend> {
+/** The kernels to compute with: 'wasm' (SIMD on worker threads), 'js' (portable reference) or a Backend the caller built. */
+async function createBackend(choice: string | Backend, threads: number | undefined): Promise<Backend> {
   if (typeof choice !== 'string') return choice;
+  if (choice === 'wasm') return new WasmBackend(threads === undefined ? {} : { threads });
   if (choice === 'js') return new JsBackend();
-  return fail('BAD_ARGUMENT', `unknown backend '${choice}' (available: js)`);
+  return fail('BAD_ARGUMENT', `unknown backend '${choice}' (available: wasm, js)`);
 }
 
 /** Opens a model (a GGUF file or a Hugging Face folder) and loads its weights onto a backend. */
@@ -79,7 +81,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
   try {
     const contextLength = asked ?? Math.min(source.config.contextLength, DEFAULT_CONTEXT_CAP);
     Llama.checkConfig(source.config, source.path);
-    const backend = await createBackend(options.backend ?? 'js', threads);
+    const backend = await createBackend(options.backend ?? 'wasm', threads);
     const llama = Llama.load(source, backend, options.onProgress);
     return new LoadedModel(source, llama, contextLength, typeof options.backend !== 'object');
   } finally {

@@ -23,8 +23,8 @@ export function numberFlag(flag: string): (value: string) => number {
 export function addBackendFlags(cmd: Command): Command {
   return cmd
     .option('-c, --ctx <n>', 'context length in tokens (default: the model\'s, at most 4096)', numberFlag('--ctx'))
-    .option('--backend <name>', 'kernel backend: js', 'js')
-    .option('-t, --threads <n>', 'threads for the backend', numberFlag('--threads'));
+    .option('--backend <name>', 'kernel backend: wasm (SIMD, threads) or js (reference)', 'wasm')
+    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads'));
 }
 
 /** Loads a model, with a progress bar on stderr when it is a terminal. */
