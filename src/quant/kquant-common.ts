@@ -27,7 +27,7 @@ const bitsI32 = new Int32Array(bitsF32.buffer);
 
 /**
  * ggml's nearest_int(float): adds 1.5·2^23 in float and reads the mantissa. Inside its asserted range
- * (|v| <= 4194303) that is round-half-to-even, not Math.round's half-up (2.5 -> 2, -2.5 -> -2).
+ * (|v| <= 4194303) that is round-half-to-even: 2.5 -> 2 and -3.5 -> -4, where Math.round gives 3 and -3.
  * Outside it (huge ratios after a scale rounded to a tiny f16) C returns mantissa bits, which the callers
  * then clamp; those bits are reproduced so the clamp lands where llama.cpp's does.
  */
