@@ -185,7 +185,7 @@ test('malformed tokenizer.json files are refused with the path of what is wrong'
     ['{"model": ', 'BAD_FILE', /not valid JSON/],
     [{ added_tokens: [] }, 'BAD_FILE', /\$\.model is missing/],
     [{ model: { type: 'Telepathy', vocab: {} } }, 'UNSUPPORTED', /model type 'Telepathy'/],
-    [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [7] } }, 'BAD_FILE', /\$\.model\.merges\[0\] must be an array/],
+    [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [7] } }, 'BAD_FILE', /\$\.model\.merges\[0\] must be a 'left right' string/],
     [{ model: { type: 'BPE', vocab: { a: 'zero' }, merges: [] } }, 'BAD_FILE', /\$\.model\.vocab\.a must be a number/],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, normalizer: { type: 'Klingon' } }, 'UNSUPPORTED', /normalizer type 'Klingon'/],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: 'Split', pattern: { Regex: '(' } } }, 'UNSUPPORTED', /cannot compile pattern/],

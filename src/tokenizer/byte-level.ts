@@ -14,6 +14,8 @@ const BYTE_TO_CHAR: readonly string[] = (() => {
 
 const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
+const encoder = new TextEncoder();
+
 /** Text → its UTF-8 bytes, each written as its byte-level character. */
 export function byteLevelEncode(bytes: Uint8Array): string {
   let s = '';
@@ -31,11 +33,15 @@ export function byteLevelByte(char: string): number | undefined {
  * keep their own UTF-8 encoding.
  */
 export function byteLevelDecode(text: string): Uint8Array {
-  const out: number[] = [];
+  const out = new Uint8Array(text.length * 3);
+  let n = 0;
   for (const c of text) {
     const b = CHAR_TO_BYTE.get(c);
-    if (b !== undefined) out.push(b);
-    else out.push(...new TextEncoder().encode(c));
+    if (b !== undefined) out[n++] = b;
+    else {
+      const { written } = encoder.encodeInto(c, out.subarray(n));
+      n += written;
+    }
   }
-  return Uint8Array.from(out);
+  return out.slice(0, n);
 }

@@ -233,20 +233,18 @@ interface ModelParts {
   readonly kind: 'bpe' | 'wordpiece' | 'unigram';
 }
 
+/** Merges as 'left right' strings (older files) or [left, right] pairs; the first of duplicates keeps its rank. */
 function parseMerges(m: JsonFields): Map<string, number> {
   const ranks = new Map<string, number>();
-  m.items().forEach((item, rank) => {
-    let key: string;
-    if (typeof item.value === 'string') {
-      const s = item.string();
-      const space = s.indexOf(' ', 1);
-      if (space < 0) fail('BAD_FILE', `${item.file}: ${item.path} is not a 'left right' merge`);
-      key = mergeKey(s.slice(0, space), s.slice(space + 1));
-    } else {
-      const [l, r] = item.items();
-      if (l === undefined || r === undefined) fail('BAD_FILE', `${item.file}: ${item.path} must be a pair`);
-      key = mergeKey(l.string(), r.string());
+  m.rawItems().forEach((item, rank) => {
+    let key: string | undefined;
+    if (typeof item === 'string') {
+      const space = item.indexOf(' ', 1);
+      if (space > 0) key = mergeKey(item.slice(0, space), item.slice(space + 1));
+    } else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string') {
+      key = mergeKey(item[0], item[1]);
     }
+    if (key === undefined) fail('BAD_FILE', `${m.file}: ${m.path}[${rank}] must be a 'left right' string or a [left, right] pair`);
     if (!ranks.has(key)) ranks.set(key, rank);
   });
   return ranks;
@@ -262,7 +260,7 @@ function modelParts(m: JsonFields, added: readonly AddedToken[]): ModelParts {
         const v = m.opt(k)?.string();
         if (v) fail('UNSUPPORTED', `${where}: model.${k} '${v}' is not supported`);
       }
-      const ids = new Map(m.get('vocab').entries().map(([t, id]) => [t, id.number()] as const));
+      const ids = m.get('vocab').numberMap();
       const vocab = buildVocab(where, ids, added, (t) => (byteFallback && BYTE_TOKEN.test(t) ? TokenType.BYTE : TokenType.NORMAL));
       const unk = m.opt('unk_token')?.string();
       const unkId = unk === undefined ? undefined : vocab.id(unk);
@@ -275,7 +273,7 @@ function modelParts(m: JsonFields, added: readonly AddedToken[]): ModelParts {
       return { vocab, kind: 'bpe', encodeWord: (w, out) => bpe.encodeWord(w, out) };
     }
     case 'WordPiece': {
-      const ids = new Map(m.get('vocab').entries().map(([t, id]) => [t, id.number()] as const));
+      const ids = m.get('vocab').numberMap();
       const vocab = buildVocab(where, ids, added, () => TokenType.NORMAL);
       const prefix = m.opt('continuing_subword_prefix')?.string() ?? '##';
       const unk = m.opt('unk_token')?.string() ?? '[UNK]';
@@ -372,7 +370,7 @@ export function tokenizerFromHF(tokenizerJsonPath: string, tokenizerConfigPath?:
 function fromVocabAndMerges(vocabPath: string, config: TokenizerConfig): TextTokenizer {
   const mergesPath = join(vocabPath, '..', 'merges.txt');
   if (!existsSync(mergesPath)) fail('MISSING', `${mergesPath} is missing (needed beside ${vocabPath})`);
-  const ids = new Map(readJson(vocabPath).entries().map(([t, id]) => [t, id.number()] as const));
+  const ids = readJson(vocabPath).numberMap();
   const lines = readFileSync(mergesPath, 'utf8').split(/\r?\n/);
   const ranks = new Map<string, number>();
   let rank = 0;

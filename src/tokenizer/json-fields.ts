@@ -56,6 +56,24 @@ export class JsonFields {
     return (this.value as unknown[]).map((v, i) => new JsonFields(this.file, `${this.path}[${i}]`, v));
   }
 
+  /** An object of numbers (a vocabulary) as a map, checked without wrapping each entry. */
+  numberMap(): Map<string, number> {
+    const map = new Map<string, number>();
+    const obj = this.object();
+    for (const k in obj) {
+      const v = obj[k];
+      if (typeof v !== 'number') new JsonFields(this.file, `${this.path}.${k}`, v).number();
+      map.set(k, v as number);
+    }
+    return map;
+  }
+
+  /** The raw items of an array. */
+  rawItems(): readonly unknown[] {
+    if (!Array.isArray(this.value)) this.bad('an array');
+    return this.value as unknown[];
+  }
+
   entries(): [string, JsonFields][] {
     return Object.keys(this.object()).map((k) => [k, this.at(k)]);
   }
