@@ -104,3 +104,26 @@ test('serve --help describes every option', () => {
     assert.ok(help.stdout.includes(option), option);
   }
 });
+
+test('with a seed, the API completes a prompt exactly as `realizar run` prints it (greedy and sampled)', async () => {
+  const { child, url } = await serve(['--demo']);
+  try {
+    const prompt = 'Once upon a time';
+    for (const [temperature, seed] of [[0, 1], [0.8, 1234]] as const) {
+      const run = spawnSync(process.execPath, [CLI, 'run', '-m', 'assets/stories260K.gguf', '-p', prompt, '-n', '40', '--temp', String(temperature), '--seed', String(seed)], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(run.status, 0, run.stderr);
+      const response = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt, max_tokens: 40, temperature, seed }),
+      });
+      const completion = (await response.json()) as { choices: Array<{ text: string }> };
+      // `run` echoes the prompt before the generated text and ends the line after it.
+      assert.equal(prompt + completion.choices[0]!.text + '\n', run.stdout, `temperature ${temperature}`);
+      assert.ok(completion.choices[0]!.text.length > 40);
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exitCode(child), 0);
+});

@@ -36,8 +36,6 @@ export interface ServerOptions {
   /** Receives one line per request; default none. */
   readonly log?: (line: string) => void;
   readonly logFormat?: LogFormat;
-  /** Told as the weights load (bytes so far, bytes in all): the CLI's progress bar. */
-  readonly onLoadProgress?: (loadedBytes: number, totalBytes: number) => void;
   /** Loads the model (default: the library's loadModel). */
   readonly load?: ModelLoader;
 }
@@ -79,7 +77,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ...(options.contextLength !== undefined ? { contextLength: options.contextLength } : {}),
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.backend !== undefined ? { backend: options.backend } : {}),
-        ...(options.onLoadProgress !== undefined ? { onProgress: options.onLoadProgress } : {}),
       });
       const chatTemplate = resolveChatTemplate(options.chatTemplate, model.chatTemplate, modelHints(model));
       const parallel = options.parallel ?? 1;

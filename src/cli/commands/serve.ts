@@ -1,23 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { fail } from '../../errors.js';
 import { startServer } from '../../server/app.js';
 import type { LogFormat } from '../../server/request-log.js';
+import { addBackendFlags, loadWithProgress, type BackendFlags } from './run.js';
 
 /** The model `serve --demo` serves: shipped in the package (assets/), so the demo needs no download. */
 export const DEMO_MODEL = fileURLToPath(new URL('../../../../assets/stories260K.gguf', import.meta.url));
 
-interface ServeOptions {
+interface ServeOptions extends BackendFlags {
   model?: string;
   demo?: boolean;
   host: string;
   port: string;
-  ctx?: string;
   parallel: string;
   queue?: string;
-  threads?: string;
-  backend?: string;
   apiKey?: string;
   modelAlias?: string;
   chatTemplate?: string;
@@ -25,74 +22,59 @@ interface ServeOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('Serve a model over HTTP: OpenAI-compatible /v1 API (streaming), /generate, /tokenize, /health, /metrics')
     .option('-m, --model <path>', 'GGUF file (or Hugging Face folder) to serve')
     .option('--demo', 'serve the bundled stories260K demo model (no download)')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
-    .option('-c, --ctx <n>', 'context length per request (default: the model\'s)')
     .option('--parallel <n>', 'generations that run at once', '1')
     .option('--queue <n>', 'requests that may wait for a slot before 429 (default 16 per slot)')
-    .option('-t, --threads <n>', 'compute threads for backends that use them')
-    .option('--backend <name>', 'kernel backend (js, wasm)')
     .option('--api-key <key>', 'require Authorization: Bearer <key> on every API request (/health and /metrics stay open)')
     .option('--model-alias <name>', 'the model\'s name in the API (default: the file name)')
     .option('--chat-template <name|file>', 'chat template: chatml, llama2, llama3, mistral, phi3, alpaca, raw, or a Jinja file (default: the model\'s own)')
-    .option('--log-format <format>', 'request log on stderr: text or json', 'text')
-    .action(async (options: ServeOptions) => {
-      if (options.demo && options.model) fail('BAD_ARGUMENT', 'give --model or --demo, not both');
-      const modelPath = options.demo ? DEMO_MODEL : options.model;
-      if (modelPath === undefined) fail('BAD_ARGUMENT', 'no model: pass --model <file.gguf>, or --demo for the bundled demo model');
-      if (options.logFormat !== 'text' && options.logFormat !== 'json') fail('BAD_ARGUMENT', `--log-format must be text or json, not '${options.logFormat}'`);
-      const logFormat: LogFormat = options.logFormat;
-      const progress = process.stderr.isTTY ? new SingleBar({ format: 'loading {bar} {percentage}%', hideCursor: true, stream: process.stderr }) : undefined;
-      let progressStarted = false;
-
-      const server = await startServer({
-        modelPath,
-        host: options.host,
-        port: integer('--port', options.port, 0, 65535),
-        parallel: integer('--parallel', options.parallel, 1, 1024),
-        ...(options.queue !== undefined ? { queueSize: integer('--queue', options.queue, 0, 1 << 20) } : {}),
-        ...(options.ctx !== undefined ? { contextLength: integer('--ctx', options.ctx, 1, 1 << 24) } : {}),
-        ...(options.threads !== undefined ? { threads: integer('--threads', options.threads, 1, 1024) } : {}),
-        ...(options.backend !== undefined ? { backend: options.backend } : {}),
-        ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-        ...(options.modelAlias !== undefined ? { modelAlias: options.modelAlias } : {}),
-        ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
-        logFormat,
-        log: (line) => process.stderr.write(line + '\n'),
-        onLoadProgress: (loaded, total) => {
-          if (!progress) return;
-          if (!progressStarted) progress.start(total, 0);
-          progressStarted = true;
-          progress.update(loaded);
-        },
-      });
-      process.stderr.write(`realizar: listening on ${server.url} (OpenAI API under ${server.url}/v1); loading ${modelPath}\n`);
-
-      let stopped!: () => void;
-      const done = new Promise<void>((resolve) => (stopped = resolve));
-      const shutdown = (signal: string) => {
-        process.stderr.write(`realizar: ${signal}: shutting down\n`);
-        void server.close().then(stopped);
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-
-      try {
-        await server.ready;
-      } catch (err) {
-        await server.close();
-        throw err;
-      } finally {
-        if (progressStarted) progress?.stop();
-      }
-      process.stderr.write(`realizar: model ready\n`);
-      await done;
+    .option('--log-format <format>', 'request log on stderr: text or json', 'text');
+  addBackendFlags(cmd).action(async (options: ServeOptions) => {
+    if (options.demo && options.model) fail('BAD_ARGUMENT', 'give --model or --demo, not both');
+    const modelPath = options.demo ? DEMO_MODEL : options.model;
+    if (modelPath === undefined) fail('BAD_ARGUMENT', 'no model: pass --model <file.gguf>, or --demo for the bundled demo model');
+    if (options.logFormat !== 'text' && options.logFormat !== 'json') fail('BAD_ARGUMENT', `--log-format must be text or json, not '${options.logFormat}'`);
+    const logFormat: LogFormat = options.logFormat;
+    const server = await startServer({
+      modelPath,
+      host: options.host,
+      port: integer('--port', options.port, 0, 65535),
+      parallel: integer('--parallel', options.parallel, 1, 1024),
+      ...(options.queue !== undefined ? { queueSize: integer('--queue', options.queue, 0, 1 << 20) } : {}),
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      ...(options.modelAlias !== undefined ? { modelAlias: options.modelAlias } : {}),
+      ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
+      logFormat,
+      log: (line) => process.stderr.write(line + '\n'),
+      // The same loading (flags, progress bar on a terminal) as `realizar run`.
+      load: (path) => loadWithProgress(path, options),
     });
+    process.stderr.write(`realizar: listening on ${server.url} (OpenAI API under ${server.url}/v1); loading ${modelPath}\n`);
+
+    let stopped!: () => void;
+    const done = new Promise<void>((resolve) => (stopped = resolve));
+    const shutdown = (signal: string) => {
+      process.stderr.write(`realizar: ${signal}: shutting down\n`);
+      void server.close().then(stopped);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+
+    try {
+      await server.ready;
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    process.stderr.write(`realizar: model ready\n`);
+    await done;
+  });
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
