@@ -15,6 +15,8 @@ export interface HFTensor {
   /** ggml dimensions, innermost first: the reverse of the safetensors shape. */
   readonly dims: readonly number[];
   readonly count: number;
+  /** Bytes the tensor takes in the checkpoint. */
+  readonly sourceBytes: number;
   /** The type the checkpoint's bytes map to without rounding: F16, BF16 or F32 (vectors are always widened to F32). */
   readonly naturalType: GGMLType;
   /** The tensor's bytes in ggml layout as `type`, converting or quantizing when it differs from the natural type. */
@@ -85,6 +87,7 @@ export function hfTensors(checkpoint: SafeTensorsCheckpoint, hf: HFModelConfig):
       hfName: t.name,
       dims,
       count: t.count,
+      sourceBytes: t.byteSize,
       naturalType: natural,
       readAs(type: GGMLType): Uint8Array {
         let bytes = t.file.read(t);
