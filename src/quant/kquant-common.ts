@@ -325,7 +325,7 @@ export function quantizeSuperBlockK4(x: Float32Array, xo: number, p: Qkx2Search,
   const dmin = readHalf(dst, o + 2);
   for (let j = 0; j < 8; j++) {
     const dj = f(d * scaleK4(j, dst, sc));
-    if (!dj) continue;
+    if (dj === 0) continue; // C's `if (!d)`: a NaN scale (inf·0) is not zero and goes on
     const dm = f(dmin * minK4(j, dst, sc));
     const xj = xo + 32 * j;
     for (let l = 0; l < 32; l++) L[32 * j + l] = clamp(nearestInt(f(f(x[xj + l]! + dm) / dj)), 0, p.nmax);

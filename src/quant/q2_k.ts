@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
-import { QK_K, type Qkx2Search, assertFinite, clamp, f, makeQkx2Quants, nearestInt, pack2Bits } from './kquant-common.js';
+import { QK_K, type Qkx2Search, clamp, f, makeQkx2Quants, nearestInt, pack2Bits } from './kquant-common.js';
 
 /*
  * Q2_K super-block, 84 bytes for 256 values in 16 groups of 16:
@@ -40,7 +40,6 @@ export const Q2_K: QuantFormat = {
     }
   },
   quantize(src, dst, count) {
-    assertFinite(src, count, 'Q2_K');
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
       let maxScale = 0;
       let maxMin = 0;
@@ -71,7 +70,7 @@ export const Q2_K: QuantFormat = {
       const dmin = readHalf(dst, o + DMIN);
       for (let g = 0; g < 16; g++) {
         const dg = f(d * (dst[o + g]! & 0xf));
-        if (!dg) continue;
+        if (dg === 0) continue; // C's `if (!d)`: a NaN scale (inf·0) is not zero and goes on
         const dm = f(dmin * (dst[o + g]! >> 4));
         for (let i = 16 * g; i < 16 * g + 16; i++) L[i] = clamp(nearestInt(f(f(src[x + i]! + dm) / dg)), 0, 3);
       }

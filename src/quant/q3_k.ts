@@ -61,7 +61,7 @@ export const Q3_K: QuantFormat = {
         }
       }
       dst.fill(0, o + SCALES, o + D);
-      if (maxScale) {
+      if (maxScale !== 0) {
         const iscale = f(-32 / maxScale);
         for (let g = 0; g < 16; g++) {
           // C keeps nearest_int's result in an int8_t before clamping.
@@ -77,7 +77,7 @@ export const Q3_K: QuantFormat = {
       const d = readHalf(dst, o + D);
       for (let g = 0; g < 16; g++) {
         const dg = f(d * (groupScale(dst, o + SCALES, g) - 32));
-        if (!dg) continue;
+        if (dg === 0) continue; // C's `if (!d)`: a NaN scale (inf·0) is not zero and goes on
         for (let i = 16 * g; i < 16 * g + 16; i++) L[i] = clamp(nearestInt(f(src[x + i]! / dg)), -4, 3) + 4;
       }
       dst.fill(0, o, o + QS);

@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
-import { GROUP_MAX_EPS, QK_K, assertFinite, clamp, f, makeQxQuants, nearestInt } from './kquant-common.js';
+import { GROUP_MAX_EPS, QK_K, clamp, f, makeQxQuants, nearestInt } from './kquant-common.js';
 
 /*
  * Q6_K super-block, 210 bytes for 256 values in 16 groups of 16:
@@ -45,7 +45,6 @@ export const Q6_K: QuantFormat = {
     }
   },
   quantize(src, dst, count) {
-    assertFinite(src, count, 'Q6_K');
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
       let maxScale = 0;
       let maxAbsScale = 0;
@@ -68,7 +67,7 @@ export const Q6_K: QuantFormat = {
       const d = readHalf(dst, o + D);
       for (let g = 0; g < 16; g++) {
         const dg = f(d * int8(dst[o + SCALES + g]!));
-        if (!dg) continue;
+        if (dg === 0) continue; // C's `if (!d)`: a NaN scale (inf·0) is not zero and goes on
         for (let i = 16 * g; i < 16 * g + 16; i++) L[i] = clamp(nearestInt(f(src[x + i]! / dg)), -32, 31) + 32;
       }
       for (let h = 0; h < 2; h++) {

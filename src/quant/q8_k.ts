@@ -1,6 +1,6 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { QK_K, assertFinite, f, nearestInt } from './kquant-common.js';
+import { QK_K, f, nearestInt } from './kquant-common.js';
 
 /*
  * Q8_K block (activations for K-quant dot products), 292 bytes for 256 values:
@@ -22,7 +22,6 @@ export const Q8_K: QuantFormat = {
   },
   // quantize_row_q8_K_ref: d = max/-127 with max the signed value of largest magnitude.
   quantize(src, dst, count) {
-    assertFinite(src, count, 'Q8_K');
     const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
       let max = 0;
@@ -34,7 +33,7 @@ export const Q8_K: QuantFormat = {
           max = src[x + j]!;
         }
       }
-      if (!amax) {
+      if (amax === 0) {
         dst.fill(0, o, o + BLOCK_BYTES);
         continue;
       }
