@@ -33,6 +33,10 @@ function tensorOf(f: GGUFFile, name: string): GGUFTensorInfo {
   return info;
 }
 
+function f32Of(f: GGUFFile, info: GGUFTensorInfo): Float32Array {
+  return dequantize(info.type, f.readTensor(info), info.count);
+}
+
 function bits(a: Float32Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.length);
 }
@@ -64,20 +68,43 @@ function differingBlocks(ours: Uint8Array, theirs: Uint8Array, type: GGMLType, r
   return out;
 }
 
+/** Squared error of dequantized `bytes` against `source`, summed. */
+function squaredError(type: GGMLType, bytes: Uint8Array, source: Float32Array): number {
+  const back = dequantize(type, bytes, source.length);
+  let s = 0;
+  for (let i = 0; i < source.length; i++) s += (back[i]! - source[i]!) ** 2;
+  return s;
+}
+
+interface Comparison {
+  blocks: number;
+  differing: string[];
+  /** Round-trip rmse against the f32 source over all the tensors: ours, and that of llama.cpp's bytes. */
+  rmseOurs: number;
+  rmseTheirs: number;
+}
+
 /** What quantizing a model's tensors gives against llama.cpp's bytes for the same tensors. */
-function compareQuantization(quantized: GGUFFile, source: GGUFFile, type: GGMLType, names: readonly string[]): { blocks: number; differing: string[] } {
+function compareQuantization(quantized: GGUFFile, source: GGUFFile, type: GGMLType, names: readonly string[]): Comparison {
   let blocks = 0;
+  let values = 0;
+  let errOurs = 0;
+  let errTheirs = 0;
   const differing: string[] = [];
   for (const name of names) {
     const theirs = tensorOf(quantized, name);
     assert.equal(theirs.type, type, `${name} in ${quantized.path}`);
     const src = tensorOf(source, name);
-    const f32 = dequantize(src.type, source.readTensor(src), src.count);
+    const f32 = f32Of(source, src);
     const ours = quantize(type, f32);
+    const theirBytes = quantized.readTensor(theirs);
     blocks += src.count / typeTraits(type).blockSize;
-    for (const d of differingBlocks(ours, quantized.readTensor(theirs), type, src.dims[0]!)) differing.push(`${name} ${d}`);
+    values += src.count;
+    errOurs += squaredError(type, ours, f32);
+    errTheirs += squaredError(type, theirBytes, f32);
+    for (const d of differingBlocks(ours, theirBytes, type, src.dims[0]!)) differing.push(`${name} ${d}`);
   }
-  return { blocks, differing };
+  return { blocks, differing, rmseOurs: Math.sqrt(errOurs / values), rmseTheirs: Math.sqrt(errTheirs / values) };
 }
 
 for (const name of KQUANTS) {
@@ -102,16 +129,14 @@ for (const name of KQUANTS) {
       withGGUF(`${REF}/quant-${name}.gguf`, (quantized) => {
         const names = quantized.tensors.filter((ti) => ti.type === type).map((ti) => ti.name);
         assert.ok(names.includes('token_embd.weight') && names.includes('blk.1.ffn_down.weight'), `--pure model quantizes every matrix to ${name}`);
-        const { blocks, differing } = compareQuantization(quantized, source, type, names);
+        const { blocks, differing, rmseOurs, rmseTheirs } = compareQuantization(quantized, source, type, names);
+        // No block differs: the float32 emulation reproduces every rounding tie of the C code.
         assert.deepEqual(differing.slice(0, 10), [], `${differing.length} of ${blocks} blocks differ`);
-        t.diagnostic(`${names.length} tensors, ${blocks} blocks identical`);
+        assert.ok(Math.abs(rmseOurs - rmseTheirs) <= 1e-6, `rmse ${rmseOurs} vs llama.cpp's ${rmseTheirs}`);
+        t.diagnostic(`${names.length} tensors, ${blocks} blocks identical; round-trip rmse ${rmseOurs.toExponential(4)}`);
       }),
     );
   });
-}
-
-function f32Of(f: GGUFFile, info: GGUFTensorInfo): Float32Array {
-  return dequantize(info.type, f.readTensor(info), info.count);
 }
 
 test('awkward rows: zeros stay zero, outliers and all-positive rows keep a small error, tiny values do not blow up', () => {
