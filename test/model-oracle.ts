@@ -16,6 +16,16 @@ export interface Reference {
   max_abs_batched_vs_incremental: number;
 }
 
+/** Per-model tolerance of our logits (llama.cpp rounding) relative to the logit range: see model-logits.test.ts. */
+export const EMULATED_TOLERANCE: Readonly<Record<string, number>> = {
+  'stories260K': 2.5e-4,
+  'llama-2-tiny-random': 1e-6,
+  'llama-tiny-shape-F16': 4e-4,
+  'llama-tiny-shape-Q8_0': 1e-6,
+  'llama-tiny-shape-Q4_0': 1.2e-2,
+  'llama-tiny-shape-Q4_K_M': 5e-3,
+};
+
 export const LOGITS_DIR = '../shared/reference/logits';
 
 export function reference(model: string, prompt: number): Reference {

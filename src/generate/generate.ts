@@ -58,6 +58,8 @@ async function* run(
   let promptDone = started;
   let completionTokens = 0;
   let finishReason: FinishReason = 'length';
+  // Text generated after a prompt without text (just BOS) begins the text, and is decoded as such.
+  let atTextStart = tokenizer.decode(prompt, { skipSpecial: true }) === '';
   // The last token is sampled, never evaluated, so the cache needs one position less than prompt + budget.
   const seq = llama.newSequence(prompt.length + Math.max(0, budget - 1));
   try {
@@ -86,7 +88,11 @@ async function* run(
       sampler.accept(token);
       completionTokens++;
       const last = completionTokens === budget;
-      const piece = decoder.push(token) + (last ? decoder.flush() : '');
+      let piece = decoder.push(token) + (last ? decoder.flush() : '');
+      if (atTextStart && piece !== '') {
+        piece = startOfText(tokenizer, token, piece);
+        atTextStart = false;
+      }
       const { text, stopped } = stops.push(piece);
       const tail = last && !stopped ? stops.flush() : '';
       yield { text: text + tail, tokenId: token, ...probs };
@@ -113,4 +119,12 @@ async function* run(
       generateMs: end - promptDone,
     };
   }
+}
+
+/**
+ * The first piece of a text: SentencePiece marks word starts with a space, and a text's first word loses it
+ * (decode drops it; llama2.c strips it after BOS). A continuation of some text keeps it.
+ */
+function startOfText(tokenizer: Tokenizer, token: number, piece: string): string {
+  return piece.startsWith(' ') && !tokenizer.decode([token]).startsWith(' ') ? piece.slice(1) : piece;
 }
