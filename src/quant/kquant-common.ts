@@ -332,6 +332,11 @@ export function quantizeSuperBlockK4(x: Float32Array, xo: number, p: Qkx2Search,
   }
 }
 
+/** A byte read as int8_t. */
+export function int8(b: number): number {
+  return (b << 24) >> 24;
+}
+
 export function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }

@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
-import { QK_K, clamp, f, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
+import { QK_K, clamp, f, int8, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
 
 /*
  * Q3_K super-block, 110 bytes for 256 values in 16 groups of 16:
@@ -65,7 +65,7 @@ export const Q3_K: QuantFormat = {
         const iscale = f(-32 / maxScale);
         for (let g = 0; g < 16; g++) {
           // C keeps nearest_int's result in an int8_t before clamping.
-          const l = clamp((nearestInt(f(iscale * scales[g]!)) << 24) >> 24, -32, 31) + 32;
+          const l = clamp(int8(nearestInt(f(iscale * scales[g]!))), -32, 31) + 32;
           if (g < 8) dst[o + SCALES + g] = l & 0xf;
           else dst[o + SCALES + g - 8] |= (l & 0xf) << 4;
           dst[o + SCALES + 8 + (g & 3)] |= (l >> 4) << (2 * (g >> 2));

@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
-import { GROUP_MAX_EPS, QK_K, clamp, f, makeQxQuants, nearestInt } from './kquant-common.js';
+import { GROUP_MAX_EPS, QK_K, clamp, f, int8, makeQxQuants, nearestInt } from './kquant-common.js';
 
 /*
  * Q6_K super-block, 210 bytes for 256 values in 16 groups of 16:
@@ -16,10 +16,6 @@ const D = 208;
 
 const L = new Uint8Array(QK_K);
 const scales = new Float32Array(QK_K / 16);
-
-function int8(b: number): number {
-  return (b << 24) >> 24;
-}
 
 export const Q6_K: QuantFormat = {
   type: GGMLType.Q6_K,

@@ -1,6 +1,6 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { QK_K, f, nearestInt } from './kquant-common.js';
+import { QK_K, f, int8, nearestInt } from './kquant-common.js';
 
 /*
  * Q8_K block (activations for K-quant dot products), 292 bytes for 256 values:
@@ -17,7 +17,7 @@ export const Q8_K: QuantFormat = {
     const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
     for (let o = 0, y = 0; y < count; o += BLOCK_BYTES, y += QK_K) {
       const d = view.getFloat32(o, true);
-      for (let j = 0; j < QK_K; j++) out[y + j] = d * ((src[o + QS + j]! << 24) >> 24);
+      for (let j = 0; j < QK_K; j++) out[y + j] = d * int8(src[o + QS + j]!);
     }
   },
   // quantize_row_q8_K_ref: d = max/-127 with max the signed value of largest magnitude.
@@ -34,6 +34,7 @@ export const Q8_K: QuantFormat = {
         }
       }
       if (amax === 0) {
+        // C zeroes d and the quants and leaves bsums as they were; zero sums are the only sensible bytes.
         dst.fill(0, o, o + BLOCK_BYTES);
         continue;
       }
@@ -41,7 +42,7 @@ export const Q8_K: QuantFormat = {
       for (let j = 0; j < QK_K; j++) dst[o + QS + j] = Math.min(127, nearestInt(f(iscale * src[x + j]!)));
       for (let g = 0; g < 16; g++) {
         let sum = 0;
-        for (let j = 16 * g; j < 16 * g + 16; j++) sum += (dst[o + QS + j]! << 24) >> 24;
+        for (let j = 16 * g; j < 16 * g + 16; j++) sum += int8(dst[o + QS + j]!);
         view.setInt16(o + BSUMS + 2 * g, sum, true);
       }
       view.setFloat32(o, f(1 / iscale), true);
