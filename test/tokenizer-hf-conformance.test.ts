@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { tokenizerFromGGUF } from '../src/tokenizer/gguf.js';
 import { tokenizerFromHFFolder } from '../src/tokenizer/hf.js';
+import { loadTokenizer } from '../src/tokenizer/index.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 
 const T = '../shared/tokenizers';
@@ -13,6 +14,8 @@ const LOADERS: Record<string, () => Tokenizer> = {
   'hf:tinyllama': () => tokenizerFromHFFolder(`${T}/llama2-tinyllama`),
   'hf:gpt2': () => tokenizerFromHFFolder(`${T}/gpt2`),
   'hf:qwen2': () => tokenizerFromHFFolder(`${T}/qwen2`),
+  'tiktoken:llama3': () => loadTokenizer(`${T}/llama3/tokenizer.model`),
+  'sentencepiece:llama2': () => loadTokenizer(`${T}/llama2-tinyllama/llama2-sentencepiece.model`),
   'gguf:llama-spm': () => gguf('llama-spm'),
   'gguf:gpt-2': () => gguf('gpt-2'),
   'gguf:bert-bge': () => gguf('bert-bge'),
@@ -103,7 +106,7 @@ interface Dataset {
 }
 
 const DATASETS: Dataset[] = [
-  { name: 'tinyllama_multilingual.json', cases: () => multilingual('tinyllama_multilingual.json'), tokenizers: ['hf:tinyllama', 'gguf:llama-spm'], decode: true },
+  { name: 'tinyllama_multilingual.json', cases: () => multilingual('tinyllama_multilingual.json'), tokenizers: ['hf:tinyllama', 'gguf:llama-spm', 'sentencepiece:llama2'], decode: true },
   { name: 'gpt2_multilingual.json', cases: () => multilingual('gpt2_multilingual.json'), tokenizers: ['hf:gpt2', 'gguf:gpt-2'], decode: true },
   { name: 'qwen2_5_multilingual.json', cases: () => multilingual('qwen2_5_multilingual.json'), tokenizers: ['hf:qwen2'], decode: true },
   { name: 'bge_small_multilingual.json', cases: () => multilingual('bge_small_multilingual.json'), tokenizers: ['gguf:bert-bge'], decode: true },
@@ -116,6 +119,14 @@ const DATASETS: Dataset[] = [
   { name: 'tokenizer_tests.json distilgpt2', cases: () => testsJson('distilgpt2'), tokenizers: ['hf:gpt2', 'gguf:gpt-2'], decode: true, cleanUpSpaces: true },
   { name: 'tokenizer_tests.json coreml-projects/Llama-2-7b-chat-coreml', cases: () => testsJson('coreml-projects/Llama-2-7b-chat-coreml'), tokenizers: ['hf:tinyllama', 'gguf:llama-spm'], decode: true },
   { name: 'tokenizer_tests.json tiiuae/falcon-7b', cases: () => testsJson('tiiuae/falcon-7b'), tokenizers: ['gguf:falcon'], decode: false },
+  { name: 'llama_3.2_encoded.json', cases: () => encodedFile('llama_3.2_encoded.json'), tokenizers: ['tiktoken:llama3'], decode: true },
+  {
+    name: 'tokenizer_tests.json pcuenq/Llama-3.2-1B-Instruct-tokenizer',
+    cases: () => testsJson('pcuenq/Llama-3.2-1B-Instruct-tokenizer'),
+    tokenizers: ['tiktoken:llama3'],
+    decode: true,
+    cleanUpSpaces: true,
+  },
   { name: 'texts/gpt-2.txt', cases: () => textsFile('gpt-2.txt'), tokenizers: ['hf:gpt2', 'gguf:gpt-2'], decode: false },
   { name: 'texts/gpt-j.txt', cases: () => textsFile('gpt-j.txt'), tokenizers: ['hf:gpt2'], decode: false },
   { name: 'texts/gpt-neox.txt', cases: () => textsFile('gpt-neox.txt'), tokenizers: ['gguf:gpt-neox'], decode: false },
@@ -131,12 +142,10 @@ const NOT_COVERED: Record<string, string> = {
   'whisper_tiny_en_encoded.json': 'no Whisper vocabulary',
   'whisper_large_v2_encoded.json': 'no Whisper vocabulary',
   'distilbert_cased_encoded.json': 'no multilingual cased BERT vocabulary',
-  'llama_3.2_encoded.json': 'no Llama 3 tokenizer.json (only tiktoken ranks, not loaded)',
   'tokenizer_tests.json pcuenq/gemma-tokenizer': 'no Gemma vocabulary',
   'tokenizer_tests.json openai/whisper-tiny.en': 'no Whisper vocabulary',
   'tokenizer_tests.json openai/whisper-large-v2': 'no Whisper vocabulary',
   'tokenizer_tests.json t5-base': 'no T5 tokenizer',
-  'tokenizer_tests.json pcuenq/Llama-3.2-1B-Instruct-tokenizer': 'no Llama 3 tokenizer.json',
   'tokenizer_tests.json distilbert/distilbert-base-multilingual-cased': 'no multilingual cased BERT vocabulary',
   'texts/gpt-2-chinese.txt': 'no GPT-2 Chinese vocabulary',
   'texts/gpt-neox-japanese.txt': 'no GPT-NeoX Japanese vocabulary',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { tokenizerFromGGUF } from '../src/tokenizer/gguf.js';
-import { tokenizerFromHFFolder } from '../src/tokenizer/hf.js';
+import { loadTokenizer } from '../src/tokenizer/index.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 
 const VOCAB = '../shared/vocab';
@@ -34,11 +34,13 @@ function failures(tok: Tokenizer, name: string): string[] {
 /** Vocabularies whose conformance cases run against the vocab GGUF itself. */
 const GGUF_VOCABS = ['llama-spm', 'phi-3', 'gpt-2', 'falcon', 'mpt', 'starcoder', 'refact', 'deepseek-llm', 'deepseek-coder', 'bert-bge'];
 
-/** Cases without a GGUF here, run against the Hugging Face tokenizer of the same vocabulary. */
-const HF_STAND_INS: Record<string, string> = {
+/** Cases without a GGUF here, run against another file of the same vocabulary. */
+const STAND_INS: Record<string, string> = {
   qwen2: '../shared/tokenizers/qwen2',
   // DeepSeek-R1-Distill-Qwen keeps Qwen2.5's BPE vocabulary and pre-tokenizer; only chat tokens differ.
   'deepseek-r1-qwen': '../shared/tokenizers/qwen2',
+  // Llama 3's original tiktoken ranks: the vocabulary llama-bpe was converted from.
+  'llama-bpe': '../shared/tokenizers/llama3/tokenizer.model',
 };
 
 /**
@@ -47,7 +49,6 @@ const HF_STAND_INS: Record<string, string> = {
  */
 const NOT_COVERED: Record<string, string> = {
   dbrx: 'its GGUF has a duplicated metadata key and is refused by the reader, as llama.cpp refuses it',
-  'llama-bpe': 'no Llama 3 vocabulary GGUF or tokenizer.json here',
   chameleon: 'no Chameleon vocabulary here',
   'command-r': 'no Command-R vocabulary here',
   'roberta-bpe': 'no RoBERTa vocabulary here (its ids differ from GPT-2)',
@@ -67,9 +68,9 @@ for (const name of GGUF_VOCABS) {
   });
 }
 
-for (const [name, folder] of Object.entries(HF_STAND_INS)) {
-  test(`vocab ${name} via ${folder}: every llama.cpp conformance case`, () => {
-    assert.deepEqual(failures(tokenizerFromHFFolder(folder), name), []);
+for (const [name, path] of Object.entries(STAND_INS)) {
+  test(`vocab ${name} via ${path}: every llama.cpp conformance case`, () => {
+    assert.deepEqual(failures(loadTokenizer(path), name), []);
   });
 }
 
@@ -78,7 +79,7 @@ test('every .out in shared/vocab is covered or listed as not covered', () => {
     .filter((f) => f.endsWith('.gguf.out'))
     .map((f) => f.slice('ggml-vocab-'.length, -'.gguf.out'.length))
     .sort();
-  const covered = new Set([...GGUF_VOCABS, ...Object.keys(HF_STAND_INS)]);
+  const covered = new Set([...GGUF_VOCABS, ...Object.keys(STAND_INS)]);
   const uncovered = outs.filter((n) => !covered.has(n));
   assert.deepEqual(uncovered, Object.keys(NOT_COVERED).sort(), 'uncovered vocabularies changed');
   for (const n of uncovered) console.log(`not covered: ${n}: ${NOT_COVERED[n]}`);

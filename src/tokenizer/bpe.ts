@@ -1,4 +1,4 @@
-import { mergeSymbols } from './merge.js';
+import { mergeSymbols, type PairPriority } from './merge.js';
 import { byteToken } from './spm.js';
 import { codePoints, utf8Bytes } from './utf8.js';
 import type { Vocab } from './vocab.js';
@@ -27,6 +27,11 @@ export function mergeKey(left: string, right: string): string {
   return `${left}\u0000${right}`;
 }
 
+/** Priorities from a merge list: mergeKey(left, right) → its rank. */
+export function mergeRanks(ranks: ReadonlyMap<string, number>): PairPriority {
+  return (l, r) => ranks.get(mergeKey(l, r));
+}
+
 /**
  * Byte-level or character-level BPE by merge rank over one word, with results cached per word
  * (natural text repeats its words, so the cache carries most of the work).
@@ -36,8 +41,8 @@ export class BpeModel {
 
   constructor(
     private readonly vocab: Vocab,
-    /** mergeKey(left, right) → rank (lower merges first). */
-    private readonly ranks: ReadonlyMap<string, number>,
+    /** Rank of merging two symbols (lower first): from a merge list, or the merged token's rank (tiktoken). */
+    private readonly priority: PairPriority,
     private readonly options: BpeOptions,
   ) {}
 
@@ -54,7 +59,7 @@ export class BpeModel {
   private tokenize(word: string): number[] {
     const whole = this.vocab.id(word);
     if (this.options.ignoreMerges && whole !== undefined) return [whole];
-    const pieces = mergeSymbols(codePoints(word), (l, r) => this.ranks.get(mergeKey(l, r)));
+    const pieces = mergeSymbols(codePoints(word), this.priority);
     const out: number[] = [];
     let lastWasUnk = false;
     for (const piece of pieces) {

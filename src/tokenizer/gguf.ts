@@ -1,11 +1,11 @@
 import { fail } from '../errors.js';
 import type { GGUFFile } from '../gguf/reader.js';
 import { isGGUFArray, type GGUFValue } from '../gguf/types.js';
-import { BpeModel, mergeKey } from './bpe.js';
+import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds, EOG_TEXTS, FIM_EOG_TEXTS } from './end-of-generation.js';
 import { ggufPreTokenizer } from './pre-tokenizers.js';
-import { SentencePieceBpe, SPACE_MARK } from './spm.js';
+import { SentencePieceBpe, SPACE_MARK, spacedPieces } from './spm.js';
 import { TextTokenizer, type TokenizerParts } from './text-tokenizer.js';
 import { bertWords, cleanUpTokenization, MAX_WORD_CHARS, wordPiece, wordPieceText } from './wordpiece.js';
 import { Unigram } from './unigram.js';
@@ -147,7 +147,7 @@ export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions 
         if (!ranks.has(key)) ranks.set(key, rank);
       });
       const split = ggufPreTokenizer(pre ?? 'default', where);
-      const bpe = new BpeModel(vocab, ranks, { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
+      const bpe = new BpeModel(vocab, mergeRanks(ranks), { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
       parts = {
         ...common,
         kind: 'bpe',
@@ -229,26 +229,6 @@ function phi3Strip(vocab: Vocab): void {
     const special = t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN || vocab.texts[id] === '</s>';
     if (special && !['<unk>', '<s>', '<|endoftext|>'].includes(vocab.texts[id]!)) vocab.strip.set(id, { lstrip: false, rstrip: true });
   }
-}
-
-/** Decoded bytes for SentencePiece-style vocabularies: U+2581 is a space, `<0xNN>` a byte. */
-function spacedPieces(vocab: Vocab): Uint8Array[] {
-  return vocab.texts.map((text, id) => {
-    switch (vocab.type(id)) {
-      case TokenType.NORMAL:
-        return utf8Bytes(text.replaceAll(SPACE_MARK, ' '));
-      case TokenType.BYTE: {
-        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
-        return m ? Uint8Array.of(parseInt(m[1]!, 16)) : utf8Bytes(text);
-      }
-      case TokenType.CONTROL:
-      case TokenType.UNKNOWN:
-      case TokenType.USER_DEFINED:
-        return utf8Bytes(text);
-      default:
-        return new Uint8Array(0);
-    }
-  });
 }
 
 /** Decoded bytes for byte-level BPE vocabularies. */

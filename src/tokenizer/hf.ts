@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../errors.js';
-import { BpeModel, mergeKey } from './bpe.js';
+import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds } from './end-of-generation.js';
 import { hfNormalizer, type Normalizer } from './hf-normalizers.js';
@@ -264,7 +264,7 @@ function modelParts(m: JsonFields, added: readonly AddedToken[]): ModelParts {
       const vocab = buildVocab(where, ids, added, (t) => (byteFallback && BYTE_TOKEN.test(t) ? TokenType.BYTE : TokenType.NORMAL));
       const unk = m.opt('unk_token')?.string();
       const unkId = unk === undefined ? undefined : vocab.id(unk);
-      const bpe = new BpeModel(vocab, parseMerges(m.get('merges')), {
+      const bpe = new BpeModel(vocab, mergeRanks(parseMerges(m.get('merges'))), {
         ignoreMerges: m.opt('ignore_merges')?.boolean() ?? false,
         unknown: byteFallback ? 'bytes' : 'unk',
         unkId,
@@ -383,7 +383,7 @@ function fromVocabAndMerges(vocabPath: string, config: TokenizerConfig): TextTok
     rank++;
   }
   const vocab = buildVocab(vocabPath, ids, config.addedTokens, () => TokenType.NORMAL);
-  const bpe = new BpeModel(vocab, ranks, { ignoreMerges: false, unknown: 'unk' });
+  const bpe = new BpeModel(vocab, mergeRanks(ranks), { ignoreMerges: false, unknown: 'unk' });
   const qwen = config.tokenizerClass?.startsWith('Qwen2') ?? false;
   const split = patternSplitter([qwen ? QWEN2_PATTERN : GPT2_PATTERN], vocabPath);
   return assemble(

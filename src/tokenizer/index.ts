@@ -1,18 +1,23 @@
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../errors.js';
 import { GGUFFile } from '../gguf/reader.js';
+import { GGUF_MAGIC } from '../gguf/types.js';
+import { tokenizerFromSentencePiece } from './sentencepiece-model.js';
+import { isTiktokenFile, tokenizerFromTiktoken } from './tiktoken.js';
 import { tokenizerFromGGUF } from './gguf.js';
 import { tokenizerFromHF, tokenizerFromHFFolder } from './hf.js';
 import type { TextTokenizer } from './text-tokenizer.js';
 
 export { tokenizerFromGGUF } from './gguf.js';
 export { tokenizerFromHF, tokenizerFromHFFolder } from './hf.js';
+export { tokenizerFromSentencePiece } from './sentencepiece-model.js';
+export { tokenizerFromTiktoken } from './tiktoken.js';
 export type { TextTokenizer } from './text-tokenizer.js';
 
 /**
  * The tokenizer of a .gguf file, a tokenizer.json (or vocab.json) with the tokenizer_config.json beside it,
- * or a Hugging Face folder.
+ * a Hugging Face folder, a SentencePiece tokenizer.model or a tiktoken rank file (Llama 3's tokenizer.model).
  */
 export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(path)) fail('MISSING', `${path} does not exist`);
@@ -21,10 +26,20 @@ export function loadTokenizer(path: string): TextTokenizer {
     const config = join(dirname(path), 'tokenizer_config.json');
     return tokenizerFromHF(path, existsSync(config) ? config : undefined);
   }
-  const file = GGUFFile.open(path);
+  const head = Buffer.alloc(64);
+  const fd = openSync(path, 'r');
   try {
-    return tokenizerFromGGUF(file);
+    readSync(fd, head, 0, head.length, 0);
   } finally {
-    file.close();
+    closeSync(fd);
   }
+  if (head.readUInt32LE(0) === GGUF_MAGIC) {
+    const file = GGUFFile.open(path);
+    try {
+      return tokenizerFromGGUF(file);
+    } finally {
+      file.close();
+    }
+  }
+  return isTiktokenFile(head) ? tokenizerFromTiktoken(path) : tokenizerFromSentencePiece(path);
 }

@@ -4,7 +4,7 @@ import { compilePattern, splitIsolated } from './regex.js';
 /** GPT-2's word pattern (the one in its tokenizer.json, trailing `\s+` included). */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 /** Llama 3 (tiktoken cl100k-style): case-insensitive contractions, digits in groups of up to three. */
-const LLAMA3_PATTERN =
+export const LLAMA3_PATTERN =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /** Qwen2: as Llama 3 but every digit alone. */
 export const QWEN2_PATTERN =

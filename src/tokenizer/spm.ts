@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { mergeSymbols } from './merge.js';
 import { codePoints, utf8Bytes } from './utf8.js';
-import type { Vocab } from './vocab.js';
+import { TokenType, type Vocab } from './vocab.js';
 
 /** SentencePiece's visible space, U+2581. */
 export const SPACE_MARK = '\u2581';
@@ -83,4 +83,24 @@ export class SentencePieceBpe {
     }
     return out;
   }
+}
+
+/** Decoded bytes for SentencePiece-style vocabularies: U+2581 is a space, `<0xNN>` a byte. */
+export function spacedPieces(vocab: Vocab): Uint8Array[] {
+  return vocab.texts.map((text, id) => {
+    switch (vocab.type(id)) {
+      case TokenType.NORMAL:
+        return utf8Bytes(text.replaceAll(SPACE_MARK, ' '));
+      case TokenType.BYTE: {
+        const m = /^<0x([0-9A-Fa-f]{2})>$/.exec(text);
+        return m ? Uint8Array.of(parseInt(m[1]!, 16)) : utf8Bytes(text);
+      }
+      case TokenType.CONTROL:
+      case TokenType.UNKNOWN:
+      case TokenType.USER_DEFINED:
+        return utf8Bytes(text);
+      default:
+        return new Uint8Array(0);
+    }
+  });
 }
