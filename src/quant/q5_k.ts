@@ -1,7 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf } from './f16.js';
-import { QK_K, type Qkx2Search, assertFinite, f, minK4, quantizeSuperBlockK4, scaleK4 } from './kquant-common.js';
+import { QK_K, type Qkx2Search, f, minK4, quantizeSuperBlockK4, scaleK4 } from './kquant-common.js';
 
 /*
  * Q5_K super-block, 176 bytes for 256 values in 8 sub-blocks of 32:
@@ -40,7 +40,6 @@ export const Q5_K: QuantFormat = {
     }
   },
   quantize(src, dst, count) {
-    assertFinite(src, count, 'Q5_K');
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
       quantizeSuperBlockK4(src, x, SEARCH, dst, o, L);
       dst.fill(0, o + QH, o + QS);
