@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { openHFSource } from '../src/hf/source.js';
+import { quantizedSource } from '../src/convert/quantized-source.js';
+import { loadModel } from '../src/model/load.js';
 import { GGUFSource } from '../src/model/gguf-source.js';
 import { loadLlamaWeights } from '../src/model/llama-weights.js';
 import { Llama } from '../src/model/llama.js';
@@ -70,7 +72,7 @@ test("loading the folder gives llama.cpp's reference logits for llama-tiny-shape
 
 test('--quantize at load stores the matrices as the asked type and still follows the reference closely', () => {
   const ref = JSON.parse(readFileSync(`${REF}.json`, 'utf8')) as Reference;
-  const src = openHFSource(HF, { quantize: GGMLType.Q8_0 });
+  const src = quantizedSource(openHFSource(HF), GGMLType.Q8_0);
   try {
     assert.equal(src.tensor('blk.0.attn_q.weight')!.type, GGMLType.Q8_0);
     assert.equal(src.tensor('token_embd.weight')!.type, GGMLType.Q8_0);
@@ -91,4 +93,30 @@ test('--quantize at load stores the matrices as the asked type and still follows
   } finally {
     src.close();
   }
+});
+
+test("loadModel accepts the folder (and --quantize at load): reference logits through the library API", async () => {
+  const ref = JSON.parse(readFileSync(`${REF}.json`, 'utf8')) as Reference;
+  const raw = readFileSync(`${REF}.batched.f32`);
+  const expected = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const model = await loadModel(HF, { backend: 'js' });
+  try {
+    assert.deepEqual(model.tokenizer.encode(ref.prompt), ref.prompt_ids);
+    const got = model.forward(ref.prompt_ids, { allPositions: true });
+    let maxAbs = 0;
+    for (let i = 0; i < got.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i]! - expected[i]!));
+    assert.ok(maxAbs <= 2 * ref.max_abs_batched_vs_incremental, `max |Δ| ${maxAbs}`);
+  } finally {
+    model.dispose();
+  }
+  const q8 = await loadModel(HF, { backend: 'js', quantize: 'q8_0' });
+  try {
+    const last = q8.forward(ref.prompt_ids);
+    let best = 0;
+    for (let v = 1; v < last.length; v++) if (last[v]! > last[best]!) best = v;
+    assert.equal(best, ref.greedy_ids[0]);
+  } finally {
+    q8.dispose();
+  }
+  await assert.rejects(loadModel(HF, { quantize: 'q9_z' }), /unknown tensor type 'q9_z'/);
 });

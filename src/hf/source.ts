@@ -2,20 +2,10 @@ import type { SamplingOptions } from '../generate/types.js';
 import type { LlamaConfig } from '../model/config.js';
 import type { ModelSource, SourceTensor } from '../model/source.js';
 import { SafeTensorsCheckpoint } from '../safetensors/checkpoint.js';
-import type { GGMLType } from '../tensor/ggml-type.js';
 import { tokenizerFromHFFolder } from '../tokenizer/hf.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
-import { fallbackType, isQuantizable } from '../convert/tensor-types.js';
 import { readHFConfig, type HFModelConfig } from './config.js';
 import { hfTensors, type HFTensor } from './tensors.js';
-
-export interface HFSourceOptions {
-  /**
-   * Store every weight matrix as this type (Q8_0, Q4_K, ...) as it is read, so a model kept in F16/BF16/F32
-   * on disk runs in less memory; rows that do not split into its blocks fall back as llama.cpp's quantizer does.
-   */
-  quantize?: GGMLType;
-}
 
 /**
  * A Hugging Face model folder (config.json, safetensors weights, tokenizer.json) as a ModelSource: the
@@ -33,17 +23,13 @@ export class HFSource implements ModelSource {
   private constructor(
     readonly path: string,
     private readonly checkpoint: SafeTensorsCheckpoint,
-    options: HFSourceOptions,
   ) {
     this.hf = readHFConfig(path);
     this.config = this.hf.config;
     this.generationDefaults = this.hf.generationDefaults;
     this.tokenizer = tokenizerFromHFFolder(path);
     this.chatTemplate = this.tokenizer.parts.chatTemplate;
-    const typed = (t: HFTensor): SourceTensor => {
-      const type = options.quantize !== undefined && isQuantizable(t) ? fallbackType(options.quantize, t.dims[0]!) : t.naturalType;
-      return { name: t.name, type, dims: t.dims, read: () => t.readAs(type) };
-    };
+    const typed = (t: HFTensor): SourceTensor => ({ name: t.name, type: t.naturalType, dims: t.dims, read: () => t.readAs(t.naturalType) });
     this.tensors = new Map(hfTensors(checkpoint, this.hf).map((t) => [t.name, typed(t)]));
   }
 
@@ -51,19 +37,14 @@ export class HFSource implements ModelSource {
     return this.tensors.get(name);
   }
 
-  /** Every tensor, in the order llama.cpp's converter writes them. */
-  allTensors(): SourceTensor[] {
-    return [...this.tensors.values()];
-  }
-
   close(): void {
     this.checkpoint.close();
   }
 
-  static open(dir: string, options: HFSourceOptions = {}): HFSource {
+  static open(dir: string): HFSource {
     const checkpoint = SafeTensorsCheckpoint.open(dir);
     try {
-      return new HFSource(dir, checkpoint, options);
+      return new HFSource(dir, checkpoint);
     } catch (e) {
       checkpoint.close();
       throw e;
@@ -72,6 +53,6 @@ export class HFSource implements ModelSource {
 }
 
 /** Opens a Hugging Face model folder as a ModelSource (what `loadModel('./folder')` uses). */
-export function openHFSource(dir: string, options: HFSourceOptions = {}): HFSource {
-  return HFSource.open(dir, options);
+export function openHFSource(dir: string): HFSource {
+  return HFSource.open(dir);
 }

@@ -6,6 +6,8 @@ import { WasmBackend } from '../backend/wasm/backend.js';
 import { generate } from '../generate/generate.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
 import { openHFSource } from '../hf/source.js';
+import { quantizedSource } from '../convert/quantized-source.js';
+import { typeFromName } from '../tensor/ggml-type.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { LlamaConfig } from './config.js';
 import { GGUFSource } from './gguf-source.js';
@@ -24,6 +26,8 @@ export interface LoadOptions {
   threads?: number;
   /** Called as weights load (bytes read so far, bytes in all). */
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
+  /** Quantize F32/F16/BF16 weight matrices to this type as they load ('q8_0', 'q4_k', ...), to run in less memory. */
+  quantize?: string;
 }
 
 export interface ForwardOptions {
@@ -77,7 +81,9 @@ async function createBackend(choice: string | Backend, threads: number | undefin
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   const asked = positiveInteger('contextLength', options.contextLength);
   const threads = positiveInteger('threads', options.threads);
-  const source = openSource(path);
+  const quantizeTo = options.quantize === undefined ? undefined : typeFromName(options.quantize);
+  const opened = openSource(path);
+  const source = quantizeTo === undefined ? opened : quantizedSource(opened, quantizeTo);
   try {
     const contextLength = asked ?? Math.min(source.config.contextLength, DEFAULT_CONTEXT_CAP);
     Llama.checkConfig(source.config, source.path);

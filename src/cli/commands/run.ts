@@ -8,6 +8,7 @@ export interface BackendFlags {
   ctx?: number;
   backend?: string;
   threads?: number;
+  quantize?: string;
 }
 
 /** Parses a numeric flag, failing with the flag's name on anything that is not a number. */
@@ -24,12 +25,13 @@ export function addBackendFlags(cmd: Command): Command {
   return cmd
     .option('-c, --ctx <n>', 'context length in tokens (default: the model\'s, at most 4096)', numberFlag('--ctx'))
     .option('--backend <name>', 'kernel backend: wasm (SIMD, threads) or js (reference)', 'wasm')
-    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads'));
+    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads'))
+    .option('--quantize <type>', 'quantize F32/F16/BF16 weight matrices as they load (q8_0, q4_0, q4_k, q6_k, ...) to use less memory');
 }
 
 /** Loads a model, with a progress bar on stderr when it is a terminal. */
 export async function loadWithProgress(path: string, flags: BackendFlags, contextLength = flags.ctx): Promise<Model> {
-  const options: LoadOptions = { contextLength, backend: flags.backend, threads: flags.threads };
+  const options: LoadOptions = { contextLength, backend: flags.backend, threads: flags.threads, quantize: flags.quantize };
   if (!process.stderr.isTTY) return loadModel(path, options);
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'loading [{bar}] {percentage}% | {value}/{total} MiB', hideCursor: true },
