@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
 import { Rng, randomSeed } from './rng.js';
+import { topIndices } from './top-indices.js';
 import type { SamplingOptions } from './types.js';
 
 /**
@@ -57,9 +58,13 @@ export function applyPenalties(c: Candidates, counts: ReadonlyMap<number, number
 /** Keeps the k highest logits; k <= 0 keeps all. */
 export function topK(c: Candidates, k: number): void {
   if (k <= 0 || k >= c.ids.length) return;
-  sortDescending(c);
-  c.ids.length = k;
-  c.logits.length = k;
+  if (c.sorted) {
+    c.ids.length = k;
+    c.logits.length = k;
+    return;
+  }
+  keep(c, topIndices(c.logits, k), k);
+  c.sorted = true;
 }
 
 /** Keeps the most probable tokens until their probabilities sum to at least p. */
