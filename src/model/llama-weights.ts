@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { Backend, Matrix } from '../backend/backend.js';
-import { dequantize } from '../quant/index.js';
+import { dequantize, quantFormat } from '../quant/index.js';
 import { byteSizeOf } from '../tensor/ggml-type.js';
 import type { LlamaConfig } from './config.js';
 import type { ModelSource, SourceTensor } from './source.js';
@@ -82,6 +82,8 @@ function findTensors(source: ModelSource): Map<string, SourceTensor> {
     if (!same) {
       fail('BAD_FILE', `${source.path}: tensor '${w.name}' has shape [${t.dims.join(', ')}], expected [${w.dims.join(', ')}] from the model's hyper-parameters`);
     }
+    // Fails now, naming the tensor, for a type we cannot compute with.
+    quantFormat(t.type, w.name);
     found.set(w.name, t);
   }
   return found;
