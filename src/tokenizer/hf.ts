@@ -174,7 +174,7 @@ function piecesFor(vocab: Vocab, shape: DecoderShape): Uint8Array[] {
     if (type === TokenType.UNUSED) return new Uint8Array(0);
     if (shape.wordPiecePrefix !== undefined) return utf8Bytes(wordPieceText(text, type === TokenType.NORMAL ? shape.wordPiecePrefix : undefined));
     if (type !== TokenType.NORMAL && type !== TokenType.BYTE) return utf8Bytes(text);
-    if (type === TokenType.BYTE) return Uint8Array.of(parseInt(text.slice(3, 5), 16));
+    if (type === TokenType.BYTE && shape.byteFallback) return Uint8Array.of(parseInt(text.slice(3, 5), 16));
     if (shape.byteLevel) return byteLevelDecode(text);
     return utf8Bytes(shape.spaceMark ? text.replaceAll(SPACE_MARK, ' ') : text);
   });

@@ -94,12 +94,17 @@ export function patternSplitter(patterns: readonly string[], where: string): Wor
   return (text) => compiled.reduce<string[]>((chunks, re) => splitIsolated(chunks, re), [text]);
 }
 
+/** Every `tokenizer.ggml.pre` value understood. */
+export function knownPreTokenizers(): string[] {
+  return [...Object.keys(PRE_PATTERNS), ...Object.keys(PRE_ALIASES)].sort();
+}
+
 /** The splitter for a GGUF `tokenizer.ggml.pre` value; an unknown name is an UNSUPPORTED error. */
 export function ggufPreTokenizer(pre: string, where: string): WordSplitter {
   const name = PRE_ALIASES[pre] ?? pre;
   const patterns = PRE_PATTERNS[name];
   if (patterns === undefined) {
-    fail('UNSUPPORTED', `${where}: unknown pre-tokenizer tokenizer.ggml.pre = '${pre}' (known: ${[...Object.keys(PRE_PATTERNS), ...Object.keys(PRE_ALIASES)].sort().join(', ')})`);
+    fail('UNSUPPORTED', `${where}: unknown pre-tokenizer tokenizer.ggml.pre = '${pre}' (known: ${knownPreTokenizers().join(', ')})`);
   }
   return patternSplitter(patterns, where);
 }

@@ -62,6 +62,10 @@ export class TextTokenizer implements Tokenizer {
   get vocab(): Vocab {
     return this.parts.vocab;
   }
+  /** The chat template shipped with the tokenizer (GGUF tokenizer.chat_template, tokenizer_config.json). */
+  get chatTemplate(): string | undefined {
+    return this.parts.chatTemplate;
+  }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const p = this.parts;

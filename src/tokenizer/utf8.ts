@@ -5,14 +5,6 @@ export function utf8Bytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Byte length of the UTF-8 sequence that starts with `lead` (llama.cpp's rule: 1 for stray continuation bytes). */
-export function utf8SequenceLength(lead: number): number {
-  if (lead < 0xc0) return 1;
-  if (lead < 0xe0) return 2;
-  if (lead < 0xf0) return 3;
-  return 4;
-}
-
 /**
  * Replaces lone UTF-16 surrogates with U+FFFD. JS strings can hold them but UTF-8 cannot; llama.cpp sees the
  * same text as U+FFFD after its UTF-8 decoding, so doing it up front keeps every later stage well-formed.

@@ -12,7 +12,7 @@ export interface BertNormalization {
 }
 
 /** CJK ideograph blocks as BERT defines them (the 0x2B920 bound is Hugging Face's, kept for parity). */
-export function isCjk(cp: number): boolean {
+function isCjk(cp: number): boolean {
   return (
     (cp >= 0x4e00 && cp <= 0x9fff) ||
     (cp >= 0x3400 && cp <= 0x4dbf) ||
