@@ -109,7 +109,7 @@ test('GGUF files with an unknown architecture or YaRN rope scaling are refused b
 });
 
 test('prompts beyond the context, bad token ids and bad options fail before any work, naming the limit', async () => {
-  const model = await loadModel(STORIES, { contextLength: 16 });
+  const model = await loadModel(STORIES, { backend: 'js', contextLength: 16 });
   try {
     assert.equal(model.contextLength, 16);
     const long = Array.from({ length: 20 }, () => 403);

@@ -15,7 +15,7 @@ interface PerplexityReference {
 test("stories260K perplexity on the license text (-c 128) equals llama-perplexity's, chunk by chunk", async () => {
   const ref = JSON.parse(readFileSync('../shared/reference/ppl/perplexity.json', 'utf8')) as PerplexityReference;
   const text = readFileSync('../shared/reference/ppl/text.txt', 'utf8');
-  const model = await loadModel('../shared/models/stories260K.gguf');
+  const model = await loadModel('../shared/models/stories260K.gguf', { backend: 'js' });
   try {
     const seen: number[] = [];
     const r = await perplexity(model, text, ref.n_ctx, (chunk, of) => {
@@ -39,7 +39,7 @@ test("stories260K perplexity on the license text (-c 128) equals llama-perplexit
 });
 
 test('perplexity refuses a text shorter than two contexts, naming both sizes', async () => {
-  const model = await loadModel('../shared/models/stories260K.gguf');
+  const model = await loadModel('../shared/models/stories260K.gguf', { backend: 'js' });
   try {
     await assert.rejects(perplexity(model, 'Once upon a time', 128), /has \d+ tokens; .* context of 128 needs at least 256/);
   } finally {
