@@ -25,6 +25,10 @@ test('pattern translation keeps Oniguruma meaning: \\s is Unicode White_Space, (
   // \s+(?!\S) leaves the last space for the next word: GPT-2's "   x" -> "  ", " x".
   assert.deepEqual(split(" ?\\p{L}+|\\s+(?!\\S)|\\s+", '   x'), ['  ', ' x']);
   assert.deepEqual(split("(?i:'s|'ll)", "IT'S WE'LL it's"), ['IT', "'S", ' WE', "'LL", ' it', "'s"]);
+  // Oniguruma's \d and \w are Unicode; punctuation may be escaped anywhere.
+  assert.deepEqual(split('\\d+', 'a١٢3b'), ['a', '١٢3', 'b']);
+  assert.deepEqual(split('\\w+', 'héllo wörld'), ['héllo', ' ', 'wörld']);
+  assert.deepEqual(split("\\'s|[\\-\\']+", "it's -'"), ['it', "'s", ' ', "-'"]);
   // A possessive run never gives characters back: a++a cannot match, so each a falls to the second branch.
   assert.deepEqual(split('a++a|a', 'aaa'), ['a', 'a', 'a']);
   assert.deepEqual(split('a+a|a', 'aaa'), ['aaa']);

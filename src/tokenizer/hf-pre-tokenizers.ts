@@ -80,9 +80,7 @@ function splitBy(words: readonly string[], re: RegExp, behavior: Behavior, inver
 }
 
 const GPT2_RE = compilePattern(GPT2_PATTERN, 'ByteLevel pre-tokenizer');
-/** `\w+|[^\w\s]+` with Rust's Unicode-aware \w and \s. */
-const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
-const WHITESPACE_RE = compilePattern(`[${WORD}]+|[^${WORD}\\s]+`, 'Whitespace pre-tokenizer');
+const WHITESPACE_RE = compilePattern('\\w+|[^\\w\\s]+', 'Whitespace pre-tokenizer');
 const PUNCT_RE = /[\p{P}!-/:-@[-`{-~]/gu;
 
 function behaviorOf(p: JsonFields, fallback: Behavior): Behavior {

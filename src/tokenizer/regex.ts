@@ -6,6 +6,11 @@ import { fail } from '../errors.js';
  */
 const WHITESPACE = '\\t\\n\\v\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
 
+/** Unicode \w as Rust/Oniguruma define it (JS's is ASCII-only). */
+const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+/** Characters JS's unicode mode lets a backslash escape (besides letters and digits, and `-` in a class). */
+const SYNTAX = '^$\\.*+?()[]{}|/';
+
 /**
  * Compiles a pre-tokenizer pattern written for Oniguruma/PCRE (Hugging Face, llama.cpp) into a JS RegExp with
  * the same meaning: \s and \S use Unicode White_Space, `(?i:...)` becomes explicit [xX] classes (JS in Node 20
@@ -32,6 +37,14 @@ export function compilePattern(pattern: string, where: string): RegExp {
         const body = m ? m[0] : pattern.slice(i, i + 2);
         out += body;
         i += body.length - 2;
+      } else if (e === 'd') out += '\\p{Nd}';
+      else if (e === 'w') out += inClass ? WORD : `[${WORD}]`;
+      else if (e === 'D' || e === 'W') {
+        if (inClass) fail('UNSUPPORTED', `${where}: \\${e} inside a character class is not supported in pattern ${JSON.stringify(pattern)}`);
+        out += e === 'D' ? '\\P{Nd}' : `[^${WORD}]`;
+      } else if (e !== undefined && !/[A-Za-z0-9]/.test(e) && !SYNTAX.includes(e) && !(inClass && e === '-')) {
+        // Oniguruma allows escaping any punctuation; JS's unicode mode only syntax characters.
+        out += e;
       } else out += `\\${e ?? ''}`;
       i++;
       continue;
