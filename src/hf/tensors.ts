@@ -25,16 +25,19 @@ export interface HFTensor {
 
 /** Where each GGUF tensor comes in a file: llama.cpp's converter order (embedding, each layer's modules, head). */
 const LAYER_ORDER = ['attn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_norm', 'ffn_gate', 'ffn_up', 'ffn_down'];
-function rank(name: string): [number, number, string] {
-  if (name === 'token_embd.weight') return [-1, 0, name];
+const HEAD_ORDER = ['output_norm.weight', 'output.weight'];
+
+/** [layer (-1 embedding, after the last layer for the head), module position, 0 for a weight / 1 for its bias]. */
+function rank(name: string): [number, number, number] {
+  if (name === 'token_embd.weight') return [-1, 0, 0];
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
-  if (m !== null) return [Number(m[1]), LAYER_ORDER.indexOf(m[2]!), m[3]!];
-  return [Number.MAX_SAFE_INTEGER, name === 'output_norm.weight' ? 0 : 1, name];
+  if (m !== null) return [Number(m[1]), LAYER_ORDER.indexOf(m[2]!), m[3] === 'weight' ? 0 : 1];
+  return [Number.MAX_SAFE_INTEGER, HEAD_ORDER.indexOf(name), 0];
 }
 function byRank(a: HFTensor, b: HFTensor): number {
-  const [la, pa, sa] = rank(a.name);
-  const [lb, pb, sb] = rank(b.name);
-  return la - lb || pa - pb || (sa < sb ? 1 : sa > sb ? -1 : 0);
+  const ra = rank(a.name);
+  const rb = rank(b.name);
+  return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2];
 }
 
 /** The natural (lossless) ggml type of a checkpoint tensor, or an error for dtypes no model weight uses. */
