@@ -142,9 +142,10 @@ export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions 
       if (merges === undefined) fail('MISSING', `${where}: metadata key ${KEY}merges is missing (required by gpt2 tokenizers)`);
       const ranks = new Map<string, number>();
       merges.forEach((m, rank) => {
+        // A merge without a separating space can never apply (llama.cpp stores it as an empty pair).
         const space = m.indexOf(' ', 1);
-        const key = space < 0 ? mergeKey('', '') : mergeKey(m.slice(0, space), m.slice(space + 1));
-        if (!ranks.has(key)) ranks.set(key, rank);
+        const key = space < 0 ? undefined : mergeKey(m.slice(0, space), m.slice(space + 1));
+        if (key !== undefined && !ranks.has(key)) ranks.set(key, rank);
       });
       const split = ggufPreTokenizer(pre ?? 'default', where);
       const bpe = new BpeModel(vocab, mergeRanks(ranks), { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
@@ -168,8 +169,7 @@ export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions 
         addEos: common.addBos,
         prefix: bosId === undefined ? undefined : [bosId],
         suffix: sepId === undefined ? undefined : [sepId],
-        // Word starts carry U+2581 here; decoding follows Hugging Face's WordPiece decoder.
-        pieces: vocab.texts.map((t, id) => (vocab.type(id) === TokenType.UNUSED ? new Uint8Array(0) : utf8Bytes(t.startsWith(SPACE_MARK) ? ` ${t.slice(1)}` : wordPieceText(t, vocab.type(id) === TokenType.NORMAL ? '' : undefined)))),
+        pieces: wordStartPieces(vocab),
         stripLeadingSpace: true,
         cleanUp: cleanUpTokenization,
         encodeText: (text, out) => {
@@ -229,6 +229,19 @@ function phi3Strip(vocab: Vocab): void {
     const special = t === TokenType.CONTROL || t === TokenType.USER_DEFINED || t === TokenType.UNKNOWN || vocab.texts[id] === '</s>';
     if (special && !['<unk>', '<s>', '<|endoftext|>'].includes(vocab.texts[id]!)) vocab.strip.set(id, { lstrip: false, rstrip: true });
   }
+}
+
+/**
+ * Decoded bytes for GGUF WordPiece vocabularies, whose word starts carry U+2581 (continuations carry nothing):
+ * as Hugging Face's WordPiece decoder renders them, a space before each word and each special token.
+ */
+function wordStartPieces(vocab: Vocab): Uint8Array[] {
+  return vocab.texts.map((t, id) => {
+    const type = vocab.type(id);
+    if (type === TokenType.UNUSED) return new Uint8Array(0);
+    if (t.startsWith(SPACE_MARK)) return utf8Bytes(` ${t.slice(SPACE_MARK.length)}`);
+    return utf8Bytes(wordPieceText(t, type === TokenType.NORMAL ? '' : undefined));
+  });
 }
 
 /** Decoded bytes for byte-level BPE vocabularies. */

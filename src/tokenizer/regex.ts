@@ -51,7 +51,7 @@ export function compilePattern(pattern: string, where: string): RegExp {
     }
     if (inClass) {
       if (c === ']') inClass = false;
-      else if (c === '[' ) {
+      else if (c === '[') {
         out += '\\[';
         continue;
       }
