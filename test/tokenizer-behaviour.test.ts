@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RealizarError } from '../src/errors.js';
@@ -232,4 +233,19 @@ test('a Unigram tokenizer.json with Metaspace and a WordPiece one with BertNorma
   assert.deepEqual(wp.encode('Unbelievable CAFÉ!'), [1, 4, 5, 6, 3, 7, 2]);
   assert.deepEqual(wp.encode('xyz'), [1, 0, 2]);
   assert.equal(wp.decode([1, 4, 5, 6, 3, 7, 2], { skipSpecial: true }), 'unbelievable cafe!');
+});
+
+test('realizar tokenize prints ids and pieces, as JSON on request, and refuses a missing model in one line', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/realizar.js', 'tokenize', ...args], { encoding: 'utf8' });
+  const json = run('-m', '../shared/models/stories260K.gguf', '--json', 'Once upon a time');
+  assert.equal(json.status, 0, json.stderr);
+  const ref = JSON.parse(readFileSync('../shared/reference/logits/stories260K.0.json', 'utf8'));
+  assert.deepEqual(JSON.parse(json.stdout).ids, ref.prompt_ids);
+  const plain = run('-m', '../shared/tokenizers/qwen2', '--parse-special', '--no-bos', '<|im_end|>');
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /151645 -> "<\|im_end\|>"/);
+  const missing = run('-m', '../shared/nope.gguf', 'x');
+  assert.equal(missing.status, 1);
+  assert.equal(missing.stderr.trim().split('\n').length, 1);
+  assert.match(missing.stderr, /nope\.gguf does not exist/);
 });
