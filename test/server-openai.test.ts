@@ -181,3 +181,17 @@ test('n other than 1, an unknown model, a wrong type, a bad role: 4xx OpenAI err
     (err: unknown) => err instanceof OpenAI.BadRequestError && err.param === 'messages',
   );
 });
+
+test('a chat template that writes BOS itself gets no second one (llama2 format on stories260K)', async () => {
+  const llama2 = await startTestServer({ chatTemplate: 'llama2' });
+  try {
+    const reply = await postJSON(`${llama2.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 });
+    assert.equal(reply.status, 200);
+    const rendered = await postJSON(`${llama2.url}/tokenize`, { content: '<s>[INST] Hi [/INST]', parse_special: true, add_special: false });
+    assert.equal(rendered.json.tokens[0], 1);
+    assert.equal(rendered.json.tokens.filter((id: number) => id === 1).length, 1);
+    assert.equal(reply.json.usage.prompt_tokens, rendered.json.tokens.length);
+  } finally {
+    await llama2.close();
+  }
+});

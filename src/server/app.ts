@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { basename } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { resolveChatTemplate } from '../chat/builtin.js';
+import { fail } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { ApiError, badRequest, toApiError } from './api-error.js';
 import { ServerContext } from './context.js';
@@ -64,10 +65,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let loadError: Error | undefined;
   const app = buildApp(ctx, options, () => loadError);
 
-  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host, port: options.port ?? 8080 });
+  } catch (err) {
+    fail('BAD_ARGUMENT', `cannot listen on ${host}:${options.port ?? 8080} (${(err as Error).message}); pick another --port or --host`);
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8080);
-  const host = options.host ?? '127.0.0.1';
 
   let model: ServedModel | undefined;
   const ready = (async () => {
