@@ -60,7 +60,7 @@ export class Llama {
    * Appends `tokens` to the sequence and returns their logits: [vocab] for the last token, or
    * [tokens × vocab] for all of them.
    */
-  forward(seq: Sequence, tokens: ArrayLike<number>, wanted: LogitsWanted = 'last'): Float32Array {
+  forward(seq: Sequence, tokens: readonly number[], wanted: LogitsWanted = 'last'): Float32Array {
     const n = tokens.length;
     if (n === 0) fail('BAD_ARGUMENT', 'forward needs at least one token');
     seq.reserve(n);
@@ -74,7 +74,7 @@ export class Llama {
     const result = new Float32Array(wanted === 'all' ? n * vocab : vocab);
     const batch = seq.scratch.batch;
     for (let from = 0; from < n; from += batch) {
-      const slice = Array.prototype.slice.call(tokens, from, Math.min(n, from + batch)) as number[];
+      const slice = tokens.slice(from, from + batch);
       this.evaluate(seq, slice);
       if (wanted === 'all') this.logits(seq.scratch, 0, slice.length, result.subarray(from * vocab));
       else if (from + slice.length === n) this.logits(seq.scratch, slice.length - 1, slice.length, result);
