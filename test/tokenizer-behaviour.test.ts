@@ -189,6 +189,7 @@ test('malformed tokenizer.json files are refused with the path of what is wrong'
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [7] } }, 'BAD_FILE', /\$\.model\.merges\[0\] must be a 'left right' string/],
     [{ model: { type: 'BPE', vocab: { a: 'zero' }, merges: [] } }, 'BAD_FILE', /\$\.model\.vocab\.a must be a number/],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, normalizer: { type: 'Klingon' } }, 'UNSUPPORTED', /normalizer type 'Klingon'/],
+    [{ model: { type: 'BPE', vocab: { a: 4e9 }, merges: [] } }, 'BAD_FILE', /token id 4000000000 is far beyond/],
     [{ model: { type: 'BPE', vocab: { a: 0 }, merges: [] }, pre_tokenizer: { type: 'Split', pattern: { Regex: '(' } } }, 'UNSUPPORTED', /cannot compile pattern/],
   ];
   cases.forEach(([content, code, message], i) => {

@@ -99,6 +99,9 @@ function buildVocab(
   let size = 0;
   for (const id of model.values()) size = Math.max(size, id + 1);
   for (const t of added) size = Math.max(size, t.id + 1);
+  // Ids are dense in real files; a stray huge id must not make us allocate its whole range.
+  const limit = 2 * (model.size + added.length) + 1024;
+  if (size > limit) fail('BAD_FILE', `${where}: token id ${size - 1} is far beyond the ${model.size + added.length} tokens defined`);
   const texts: string[] = new Array<string>(size).fill('');
   const types: TokenType[] = new Array<TokenType>(size).fill(TokenType.UNUSED);
   for (const [text, id] of model) {
@@ -400,7 +403,7 @@ function fromVocabAndMerges(vocabPath: string, config: TokenizerConfig): TextTok
 
 /** A Hugging Face folder: tokenizer.json, else vocab.json + merges.txt; tokenizer_config.json when present. */
 export function tokenizerFromHFFolder(dir: string): TextTokenizer {
-  if (!statSync(dir).isDirectory()) fail('BAD_ARGUMENT', `${dir} is not a folder`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) fail('MISSING', `${dir} is not a folder`);
   const config = join(dir, 'tokenizer_config.json');
   const configPath = existsSync(config) ? config : undefined;
   for (const name of ['tokenizer.json', 'vocab.json']) {

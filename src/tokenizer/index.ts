@@ -21,7 +21,11 @@ export type { TextTokenizer } from './text-tokenizer.js';
  */
 export function loadTokenizer(path: string): TextTokenizer {
   if (!existsSync(path)) fail('MISSING', `${path} does not exist`);
-  if (statSync(path).isDirectory()) return tokenizerFromHFFolder(path);
+  if (statSync(path).isDirectory()) {
+    const model = join(path, 'tokenizer.model');
+    const hasJson = existsSync(join(path, 'tokenizer.json')) || existsSync(join(path, 'vocab.json'));
+    return !hasJson && existsSync(model) ? loadTokenizer(model) : tokenizerFromHFFolder(path);
+  }
   if (path.endsWith('.json')) {
     const config = join(dirname(path), 'tokenizer_config.json');
     return tokenizerFromHF(path, existsSync(config) ? config : undefined);
