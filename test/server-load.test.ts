@@ -99,6 +99,28 @@ test('a client that disconnects stops its generation at once', async () => {
   assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_requests_in_flight') === 0, 1000), 'the generation kept running');
 });
 
+test('a queued request whose client leaves gives up its place without running', async () => {
+  const running = new AbortController();
+  const reader = await startStream(t.url, LONG, running.signal);
+  const before = await metrics(t.url);
+  const queued = new AbortController();
+  const pending = fetch(`${t.url}/generate`, { method: 'POST', body: JSON.stringify(LONG), signal: queued.signal }).catch((err: Error) => err);
+  try {
+    assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 1, 1000), 'the request never queued');
+    queued.abort();
+    assert.ok((await pending) instanceof Error);
+    assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 0, 1000), 'the request stayed queued');
+    const after = await metrics(t.url);
+    const label = 'endpoint="/generate",status="499"';
+    assert.equal(metricValue(after, 'realizar_requests_total', label) - metricValue(before, 'realizar_requests_total', label), 1);
+    assert.equal(metricValue(after, 'realizar_requests_in_flight'), 1);
+  } finally {
+    running.abort();
+    await reader.cancel().catch(() => {});
+  }
+  assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_requests_in_flight') === 0, 2000));
+});
+
 /** mulberry32: a small seeded generator, so that a failing fuzz case can be replayed. */
 function random(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,3 +1,4 @@
+import { fail } from '../errors.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
 import { ApiError, badRequest } from './api-error.js';
 import type { ServedModel } from './engine.js';
@@ -69,11 +70,11 @@ export class GenerationService {
     if (pending === null) {
       throw new ApiError(429, 'rate_limit_error', 'queue_full', 'the server is busy: every generation slot is taken and the queue is full; retry shortly');
     }
-    const release = await pending;
+    const release = await pending.catch(() => fail('ABORTED', 'the request was cancelled while it waited for a generation slot'));
     return this.run(prompt, options, signal, arrivedAt, release);
   }
 
-  /** Cancels every generation, running or queued (shutdown). */
+  /** Cancels every running generation (shutdown); queued requests end as their connections close. */
   abortAll(): void {
     for (const controller of this.running) controller.abort(new Error('the server is shutting down'));
   }
