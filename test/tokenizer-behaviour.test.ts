@@ -142,6 +142,13 @@ test('Unigram finds the highest-scoring segmentation (checked against exhaustive
   const out: number[] = [];
   unigram.encode('axyb', out);
   assert.deepEqual(out.map((id) => texts[id]), ['a', '<unk>', 'b'], 'unknown characters fuse into one <unk>');
+
+  // With byte fallback the unknown run is spelled in <0xNN> tokens: "é" is C3 A9, "x" 78.
+  const withBytes = [...texts, '<0x78>', '<0xC3>', '<0xA9>'];
+  const byteVocab = new Vocab(withBytes, withBytes.map((t, i) => (i === 0 ? TokenType.UNKNOWN : t.startsWith('<0x') ? TokenType.BYTE : TokenType.NORMAL)), Float32Array.from([0, ...pieces.values(), 0, 0, 0]), 'test vocab');
+  const bytes: number[] = [];
+  new Unigram(byteVocab, 0, true).encode('aéxb', bytes);
+  assert.deepEqual(bytes.map((id) => withBytes[id]), ['a', '<0xC3>', '<0xA9>', '<0x78>', 'b']);
 });
 
 const strArray = (key: string, items: string[]): RawKV => ({

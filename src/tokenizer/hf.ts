@@ -294,9 +294,10 @@ function modelParts(m: JsonFields, added: readonly AddedToken[]): ModelParts {
         ids.set(piece.string(), id);
         scores.set(id, score.number());
       });
-      const vocab = buildVocab(where, ids, added, () => TokenType.NORMAL, scores);
+      const byteFallback = m.opt('byte_fallback')?.boolean() ?? false;
+      const vocab = buildVocab(where, ids, added, (t) => (byteFallback && BYTE_TOKEN.test(t) ? TokenType.BYTE : TokenType.NORMAL), scores);
       const unkId = m.opt('unk_id')?.number() ?? fail('BAD_FILE', `${where}: model.unk_id is missing`);
-      const unigram = new Unigram(vocab, unkId);
+      const unigram = new Unigram(vocab, unkId, byteFallback);
       return { vocab, kind: 'unigram', encodeWord: (w, out) => unigram.encode(w, out) };
     }
     default:

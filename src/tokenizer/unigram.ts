@@ -1,3 +1,5 @@
+import { byteToken } from './spm.js';
+import { utf8Bytes } from './utf8.js';
 import { TokenType, type Vocab } from './vocab.js';
 
 /** How far below the worst piece an unknown character scores (SentencePiece's kUnkPenalty). */
@@ -11,17 +13,19 @@ interface Best {
 
 /**
  * Unigram (SentencePiece/T5): the segmentation into vocabulary pieces with the highest total score, by
- * Viterbi over code points; a character no piece covers is the unknown token, and unknown runs fuse into one.
- * Pieces are found with a trie so that each position costs the length of its longest match.
+ * Viterbi over code points; a character no piece covers is the unknown token, and unknown runs fuse into one
+ * (or, with byte fallback, become the `<0xNN>` tokens of their UTF-8 bytes). Each position probes the prefixes
+ * up to the longest piece's length.
  */
 export class Unigram {
-  private readonly trie = new Map<string, number>();
+  private readonly pieceIds = new Map<string, number>();
   private readonly maxPieceChars: number;
   private readonly unkScore: number;
 
   constructor(
     private readonly vocab: Vocab,
     private readonly unkId: number,
+    private readonly byteFallback = false,
   ) {
     let min = Infinity;
     let maxChars = 1;
@@ -30,7 +34,7 @@ export class Unigram {
       if (t === TokenType.NORMAL) min = Math.min(min, vocab.score(id));
       if (t === TokenType.NORMAL || t === TokenType.USER_DEFINED || t === TokenType.UNUSED) {
         const text = vocab.texts[id]!;
-        this.trie.set(text, id);
+        this.pieceIds.set(text, id);
         maxChars = Math.max(maxChars, Array.from(text).length);
       }
     }
@@ -52,7 +56,7 @@ export class Unigram {
       let coveredOne = false;
       for (let j = i; j < n && j - i < this.maxPieceChars; j++) {
         piece += chars[j];
-        const id = this.trie.get(piece);
+        const id = this.pieceIds.get(piece);
         if (id === undefined) continue;
         if (j === i) coveredOne = true;
         // User-defined pieces score 0 so that they win over their spelled-out parts.
@@ -61,11 +65,19 @@ export class Unigram {
       }
       if (!coveredOne && base + this.unkScore > best[i + 1]!.score) best[i + 1] = { score: base + this.unkScore, start: i, id: this.unkId };
     }
-    const ids: number[] = [];
+    // Walk back from the end, fusing each run of unknown characters into one span.
+    const spans: { id: number; start: number; end: number }[] = [];
     for (let at = n; at > 0; at = best[at]!.start) {
-      const id = best[at]!.id;
-      if (!(id === this.unkId && ids[ids.length - 1] === this.unkId)) ids.push(id);
+      const { id, start } = best[at]!;
+      const last = spans[spans.length - 1];
+      if (id === this.unkId && last?.id === this.unkId) last.start = start;
+      else spans.push({ id, start, end: at });
     }
-    for (let k = ids.length - 1; k >= 0; k--) out.push(ids[k]!);
+    for (let k = spans.length - 1; k >= 0; k--) {
+      const { id, start, end } = spans[k]!;
+      if (id === this.unkId && this.byteFallback) {
+        for (const b of utf8Bytes(chars.slice(start, end).join(''))) out.push(byteToken(this.vocab, b, this.unkId));
+      } else out.push(id);
+    }
   }
 }
