@@ -1,6 +1,8 @@
 /** realizar's library API: load a model, generate text, compute logits. */
 export { loadModel } from './model/load.js';
 export type { LoadOptions, ForwardOptions, Model } from './model/load.js';
+export { perplexity } from './generate/perplexity.js';
+export type { PerplexityResult } from './generate/perplexity.js';
 export { RealizarError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { LlamaConfig, RopeScaling } from './model/config.js';
