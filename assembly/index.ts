@@ -12,3 +12,4 @@ export { attention, storeF16 } from './attention';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { streamRead } from './bandwidth';

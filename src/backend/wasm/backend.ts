@@ -57,6 +57,22 @@ export class WasmBackend implements Backend {
     this.pool = new WorkerPool(this.kernels, module, this.heap, threads);
   }
 
+  /**
+   * Seconds one thread takes to read `bytes` of this memory (summing them with SIMD loads): the benchmark's
+   * yardstick for how close a matrix-vector product gets to memory bandwidth.
+   */
+  timeStreamRead(bytes: number): number {
+    const at = this.heap.allocate(bytes, 'the read-bandwidth probe');
+    try {
+      this.heap.u8(at, bytes).fill(1);
+      const t = performance.now();
+      this.kernels.streamRead(at, bytes - (bytes % 64));
+      return (performance.now() - t) / 1000;
+    } finally {
+      this.heap.free(at);
+    }
+  }
+
   /** Bytes of wasm memory in use (weights, activations, caches, scratch). */
   get memoryBytes(): number {
     return this.heap.used;

@@ -18,6 +18,7 @@ export interface KernelExports {
   softmax(x: number, n: number, len: number): void;
   attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, scores: number, i0: number, i1: number): void;
   storeF16(dst: number, src: number, count: number): void;
+  streamRead(at: number, bytes: number): number;
 }
 
 const FILES: Record<SimdLevel, string> = { relaxed: 'kernels-relaxed.wasm', simd128: 'kernels-simd128.wasm' };
