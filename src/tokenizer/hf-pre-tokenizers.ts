@@ -101,8 +101,9 @@ export function hfPreTokenizer(p: JsonFields): PreTokenizer {
     case 'ByteLevel': {
       const addPrefixSpace = p.opt('add_prefix_space')?.boolean() ?? true;
       const useRegex = p.opt('use_regex')?.boolean() ?? true;
-      return (words, at) => {
-        const prefixed = addPrefixSpace && at.start ? words.map((w, i) => (i === 0 && !w.startsWith(' ') ? ` ${w}` : w)) : words;
+      return (words) => {
+        // Like Hugging Face: every piece reaching this step gets the space, not just the first.
+        const prefixed = addPrefixSpace ? words.map((w) => (w.startsWith(' ') ? w : ` ${w}`)) : words;
         const split = useRegex ? splitIsolated(prefixed, GPT2_RE) : prefixed;
         return split.map((w) => byteLevelEncode(utf8Bytes(w)));
       };

@@ -150,14 +150,22 @@ function decoderShape(d: JsonFields | undefined, shape: DecoderShape = { byteLev
       break;
     }
     case 'Replace':
-      if (d.get('pattern').opt('String')?.string() === SPACE_MARK && d.get('content').string() === ' ') shape.spaceMark = true;
+      if (d.get('pattern').opt('String')?.string() !== SPACE_MARK || d.get('content').string() !== ' ') {
+        fail('UNSUPPORTED', `${d.file}: ${d.path}: only the Replace decoder from U+2581 to a space is supported`);
+      }
+      shape.spaceMark = true;
       break;
     case 'ByteFallback':
       shape.byteFallback = true;
       break;
-    case 'Strip':
-      if ((d.opt('start')?.number() ?? 0) > 0) shape.stripLeadingSpace = true;
+    case 'Strip': {
+      const start = d.opt('start')?.number() ?? 0;
+      if (d.get('content').string() !== ' ' || start > 1 || (d.opt('stop')?.number() ?? 0) > 0) {
+        fail('UNSUPPORTED', `${d.file}: ${d.path}: only a Strip decoder of one leading space is supported`);
+      }
+      if (start === 1) shape.stripLeadingSpace = true;
       break;
+    }
     case 'WordPiece':
       shape.wordPiecePrefix = d.opt('prefix')?.string() ?? '##';
       shape.stripLeadingSpace = true;
