@@ -72,7 +72,7 @@ test('every K-quant mix falls back as llama.cpp does when rows are not whole 256
 const PURE_TYPES = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'];
 
 for (const t of PURE_TYPES) {
-  test(`quantize --pure ${t} of quant-src-F32.gguf reproduces llama-quantize's quant-${t}.gguf tensor for tensor`, () => {
+  test(`quantize --pure ${t} of quant-src-F32.gguf is llama-quantize's quant-${t}.gguf, byte for byte`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'quant-'));
     try {
       const out = join(dir, `q-${t}.gguf`);
@@ -95,16 +95,20 @@ for (const t of PURE_TYPES) {
   });
 }
 
-test('Q4_K_M of llama-tiny-shape-F16.gguf reproduces llama-quantize\'s llama-tiny-shape-Q4_K_M.gguf', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'quant-'));
-  try {
-    const out = join(dir, 'q4km.gguf');
-    quantizeGGUF('../shared/models/llama-tiny-shape-F16.gguf', out, 'Q4_K_M');
-    assertSameTensors(out, '../shared/models/llama-tiny-shape-Q4_K_M.gguf');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+for (const t of ['Q8_0', 'Q4_0', 'Q4_K_M']) {
+  test(`${t} of llama-tiny-shape-F16.gguf is llama-quantize's llama-tiny-shape-${t}.gguf, byte for byte`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quant-'));
+    try {
+      const out = join(dir, `${t}.gguf`);
+      quantizeGGUF('../shared/models/llama-tiny-shape-F16.gguf', out, t);
+      // Per tensor first, for a readable failure; then the whole file: header, metadata order, padding.
+      assertSameTensors(out, `../shared/models/llama-tiny-shape-${t}.gguf`);
+      assert.ok(readFileSync(out).equals(readFileSync(`../shared/models/llama-tiny-shape-${t}.gguf`)), 'whole file identical');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test('quantize refuses an unknown type and requantizing, naming what to do', () => {
   assert.throws(() => quantizeGGUF('../shared/models/llama-tiny-shape-F16.gguf', '/nonexistent/x.gguf', 'Q7_X'), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT' && e.message.includes("'Q7_X'"));
