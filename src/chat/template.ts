@@ -49,12 +49,71 @@ export class ChatTemplate {
       env.set('add_generation_prompt', options.addGenerationPrompt);
       env.set('bos_token', options.bosToken);
       env.set('eos_token', options.eosToken);
-      return new Interpreter(env).run(this.template.parsed).value as string;
+      return new Jinja2Interpreter(env).run(this.template.parsed).value as string;
     } catch (err) {
       if (err instanceof TemplateRejection) fail('BAD_ARGUMENT', `chat template '${this.name}' rejects these messages: ${err.message}`);
       fail('BAD_ARGUMENT', `chat template '${this.name}' failed to render these messages: ${messageOf(err)}`);
     }
   }
+}
+
+/**
+ * The parts of the library's AST and runtime values read here: its declaration files do not resolve
+ * under NodeNext (extensionless imports), so Interpreter's own types are not visible to us.
+ */
+interface Node {
+  readonly type: string;
+}
+interface Value {
+  readonly type: string;
+}
+type InterpreterClass = new (environment: Environment) => {
+  run(program: unknown): Value & { readonly value: unknown };
+  evaluate(node: Node | undefined, environment: Environment): Value;
+};
+interface ForNode extends Node {
+  readonly iterable: Node & { readonly lhs?: Node };
+}
+interface FilterNode extends Node {
+  readonly operand: Node;
+  readonly filter: Node & { readonly value?: string; readonly callee?: { readonly value?: string } };
+}
+
+/** Filters that Python's jinja2 applies to a None or undefined operand as to an empty sequence. */
+const SEQUENCE_FILTERS = new Set(['selectattr', 'rejectattr', 'select', 'reject', 'map']);
+
+/**
+ * @huggingface/jinja with two of Python jinja2's leniencies that tool-calling templates (Hermes, Cohere,
+ * Functionary) rely on when no tools are passed: looping over an undefined variable runs no iterations,
+ * and filtering None through selectattr & co. gives an empty sequence. The library refuses both.
+ */
+class Jinja2Interpreter extends (Interpreter as unknown as InterpreterClass) {
+  /** The iterable expressions of the for loops met so far. */
+  private readonly loopSources = new WeakSet<object>();
+
+  override evaluate(node: Node | undefined, environment: Environment): Value {
+    if (node?.type === 'For') {
+      const { iterable } = node as ForNode;
+      this.loopSources.add(iterable.type === 'SelectExpression' && iterable.lhs ? iterable.lhs : iterable);
+    } else if (node?.type === 'FilterExpression') {
+      const { operand, filter } = node as FilterNode;
+      const name = filter.type === 'Identifier' ? filter.value : filter.callee?.value;
+      if (name !== undefined && SEQUENCE_FILTERS.has(name) && isNothing(super.evaluate(operand, environment))) return emptyList();
+    }
+    const value = super.evaluate(node, environment);
+    return node !== undefined && value.type === 'UndefinedValue' && this.loopSources.has(node) ? emptyList() : value;
+  }
+}
+
+function isNothing(value: Value): boolean {
+  return value.type === 'UndefinedValue' || value.type === 'NullValue';
+}
+
+/** A fresh runtime list value (the library converts JS values only through an environment). */
+function emptyList(): Value {
+  const holder = new Environment();
+  holder.set('list', []);
+  return holder.lookupVariable('list') as Value;
 }
 
 /**
