@@ -257,3 +257,15 @@ test('realizar tokenize prints ids and pieces, as JSON on request, and refuses a
   assert.equal(missing.stderr.trim().split('\n').length, 1);
   assert.match(missing.stderr, /nope\.gguf does not exist/);
 });
+
+test('Hugging Face "normalized" added tokens are matched after the normalizer ran; llama.cpp matches before', () => {
+  // TinyLlama's tokenizer.json marks <s> normalized: its Prepend(▁) applies to the whole stretch first, so the
+  // text after <s> gets no ▁ (transformers' non-legacy behaviour); llama.cpp adds the prefix space after
+  // every special token.
+  const hf = tokenizerFromHFFolder('../shared/tokenizers/llama2-tinyllama');
+  const pieces = (tok: Tokenizer, s: string) => tok.encode(s, { parseSpecial: true, addBos: false }).map((id) => tok.tokenText(id));
+  assert.deepEqual(pieces(hf, 'Hello<s>world'), ['▁Hello', '<s>', 'world']);
+  assert.deepEqual(pieces(spm, 'Hello<s>world'), ['▁Hello', '<s>', '▁world']);
+  // Without parseSpecial neither matches it.
+  assert.ok(!hf.encode('Hello<s>world').slice(1).includes(1));
+});

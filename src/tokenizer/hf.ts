@@ -33,15 +33,19 @@ interface AddedToken {
   readonly id: number;
   readonly content: string;
   readonly special: boolean;
+  /** Matched in normalized text (Hugging Face's default for non-special added tokens). */
+  readonly normalized: boolean;
   readonly lstrip: boolean;
   readonly rstrip: boolean;
 }
 
 function addedToken(t: JsonFields, id: number): AddedToken {
+  const special = t.opt('special')?.boolean() ?? false;
   return {
     id,
     content: t.get('content').string(),
-    special: t.opt('special')?.boolean() ?? false,
+    special,
+    normalized: t.opt('normalized')?.boolean() ?? !special,
     lstrip: t.opt('lstrip')?.boolean() ?? false,
     rstrip: t.opt('rstrip')?.boolean() ?? false,
   };
@@ -118,7 +122,10 @@ function buildVocab(
   });
   const scoreArray = scores ? Float32Array.from(texts, (_, i) => scores.get(i) ?? 0) : undefined;
   const vocab = new Vocab(texts, types, scoreArray, where);
-  for (const t of added) if (t.lstrip || t.rstrip) vocab.strip.set(t.id, { lstrip: t.lstrip, rstrip: t.rstrip });
+  for (const t of added) {
+    if (t.lstrip || t.rstrip) vocab.strip.set(t.id, { lstrip: t.lstrip, rstrip: t.rstrip });
+    if (t.normalized) vocab.matchedAfterNormalization.add(t.id);
+  }
   return vocab;
 }
 
@@ -345,9 +352,9 @@ function assemble(p: Pipeline, config: TokenizerConfig): TextTokenizer {
     stripLeadingSpace: p.decoder.stripLeadingSpace,
     cleanUp: p.decoder.cleanUp ? cleanUpTokenization : undefined,
     chatTemplate: config.chatTemplate,
+    normalize: normalizer ?? ((t) => t),
     encodeText: (text, out, at) => {
-      const normalized = normalizer ? normalizer(text) : text;
-      const words = preTokenizer ? preTokenizer([normalized], at) : [normalized];
+      const words = preTokenizer ? preTokenizer([text], at) : [text];
       for (const w of words) if (w.length > 0) model.encodeWord(w, out);
     },
   });

@@ -28,9 +28,14 @@ export class SpecialSplitter {
     this.always = candidates.filter((id) => vocab.type(id) === TokenType.USER_DEFINED);
   }
 
-  split(text: string, parseSpecial: boolean): Fragment[] {
+  /**
+   * Cuts the special tokens out of `text`. `normalized` selects the tokens matched after normalization
+   * (Hugging Face's "normalized": true) instead of those matched in the raw input.
+   */
+  split(text: string, parseSpecial: boolean, normalized = false): Fragment[] {
     let fragments: Fragment[] = text.length > 0 ? [{ text }] : [];
     for (const id of parseSpecial ? this.withSpecial : this.always) {
+      if (this.vocab.matchedAfterNormalization.has(id) !== normalized) continue;
       const tokenText = this.vocab.texts[id]!;
       const strip = this.vocab.strip.get(id);
       const next: Fragment[] = [];

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import { SpecialSplitter } from './special-split.js';
+import { SpecialSplitter, type Fragment } from './special-split.js';
 import type { DecodeOptions, EncodeOptions, StreamDecoder, Tokenizer } from './tokenizer.js';
 import { wellFormed } from './utf8.js';
 import { cleanUpTokenization } from './wordpiece.js';
@@ -22,6 +22,11 @@ export interface TokenizerParts {
   readonly vocab: Vocab;
   /** Bytes each token decodes to. */
   readonly pieces: readonly Uint8Array[];
+  /**
+   * Hugging Face's normalizer, run on each stretch of text between special tokens before the tokens matched
+   * in normalized text are cut out. (GGUF tokenizers normalize inside encodeText.)
+   */
+  readonly normalize?: (text: string) => string;
   /** Tokenizes one stretch of plain text (the input, or a piece of it between special tokens) into `out`. */
   readonly encodeText: (text: string, out: number[], at: TextPosition) => void;
   readonly bosId: number | undefined;
@@ -71,9 +76,10 @@ export class TextTokenizer implements Tokenizer {
     const p = this.parts;
     const out: number[] = [];
     if (options.addBos ?? p.addBos) out.push(...this.around('prefix', p.prefix, p.bosId));
+    const parseSpecial = options.parseSpecial ?? false;
     let first = true;
     let start = true;
-    for (const f of this.splitter.split(wellFormed(text), options.parseSpecial ?? false)) {
+    const take = (f: Fragment) => {
       if ('token' in f) {
         out.push(f.token);
         first = true;
@@ -82,6 +88,15 @@ export class TextTokenizer implements Tokenizer {
         first = false;
       }
       start = false;
+    };
+    for (const f of this.splitter.split(wellFormed(text), parseSpecial)) {
+      if ('token' in f || p.normalize === undefined) take(f);
+      else {
+        const normalized = p.normalize(f.text);
+        // A stretch that normalizes to nothing still ends the input's start.
+        if (normalized.length === 0) start = false;
+        for (const g of this.splitter.split(normalized, parseSpecial, true)) take(g);
+      }
     }
     if (options.addEos ?? p.addEos) out.push(...this.around('suffix', p.suffix, p.eosId));
     return out;

@@ -21,6 +21,8 @@ export interface SpecialStrip {
 export class Vocab {
   private readonly ids = new Map<string, number>();
   readonly strip = new Map<number, SpecialStrip>();
+  /** Added tokens Hugging Face matches in normalized text rather than in the input ("normalized": true). */
+  readonly matchedAfterNormalization = new Set<number>();
 
   constructor(
     readonly texts: readonly string[],
