@@ -24,7 +24,9 @@ const FF = 128;
 const LAYERS = 2;
 const HEADS = 4;
 const KV_HEADS = 2;
-const VOCAB = 50257; // GPT-2's tokenizer.json, used by both folders.
+const TOKENS = 50257; // GPT-2's tokenizer.json, used by both folders.
+/** Embedding rows: Qwen2 pads them past the tokenizer (as real Qwen2 checkpoints do); the Mistral one matches. */
+const vocabOf = (arch: string): number => (arch === 'Qwen2ForCausalLM' ? 50304 : TOKENS);
 const PROMPT = 'The little dog ran to the park and';
 
 /** Deterministic normal(0, sd) values (mulberry32 + Box-Muller). */
@@ -74,7 +76,8 @@ function makeFolder(root: string, arch: 'Qwen2ForCausalLM' | 'MistralForCausalLM
   mkdirSync(dir);
   const qwen = arch === 'Qwen2ForCausalLM';
   const headDim = H / HEADS;
-  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [VOCAB, H]]];
+  const vocab = vocabOf(arch);
+  const shapes: [string, number[]][] = [['model.embed_tokens.weight', [vocab, H]]];
   for (let l = 0; l < LAYERS; l++) {
     const p = `model.layers.${l}.`;
     shapes.push([`${p}input_layernorm.weight`, [H]], [`${p}self_attn.q_proj.weight`, [H, H]], [`${p}self_attn.k_proj.weight`, [KV_HEADS * headDim, H]]);
@@ -83,7 +86,7 @@ function makeFolder(root: string, arch: 'Qwen2ForCausalLM' | 'MistralForCausalLM
     shapes.push([`${p}post_attention_layernorm.weight`, [H]], [`${p}mlp.gate_proj.weight`, [FF, H]], [`${p}mlp.up_proj.weight`, [FF, H]], [`${p}mlp.down_proj.weight`, [H, FF]]);
   }
   shapes.push(['model.norm.weight', [H]]);
-  if (!qwen) shapes.push(['lm_head.weight', [VOCAB, H]]);
+  if (!qwen) shapes.push(['lm_head.weight', [vocab, H]]);
   writeWeights(dir, shapes, qwen ? 'F32' : 'BF16', qwen ? 7 : 11);
   const config = {
     architectures: [arch],
@@ -95,7 +98,7 @@ function makeFolder(root: string, arch: 'Qwen2ForCausalLM' | 'MistralForCausalLM
     max_position_embeddings: 256,
     rms_norm_eps: 1e-6,
     rope_theta: qwen ? 1000000 : 10000,
-    vocab_size: VOCAB,
+    vocab_size: vocab,
     tie_word_embeddings: qwen,
     bos_token_id: 50256,
     eos_token_id: 50256,
@@ -127,6 +130,9 @@ for (const arch of ['Qwen2ForCausalLM', 'MistralForCausalLM'] as const) {
       assert.equal(g.get('general.architecture'), arch === 'Qwen2ForCausalLM' ? 'qwen2' : 'llama');
       assert.equal(g.get('tokenizer.ggml.model'), 'gpt2');
       assert.equal(g.get('tokenizer.ggml.pre'), 'gpt-2');
+      const tokens = g.get('tokenizer.ggml.tokens') as { items: string[] };
+      assert.equal(tokens.items.length, vocabOf(arch), 'one token per embedding row');
+      if (arch === 'Qwen2ForCausalLM') assert.equal(tokens.items[TOKENS], `[PAD${TOKENS}]`);
       assert.equal(g.tensor('output.weight') === undefined, arch === 'Qwen2ForCausalLM', 'tied embeddings write no output.weight');
       // qwen2 keeps Hugging Face's rotate-half Q/K rows (NeoX rope in GGUF too); llama-layout models get them permuted.
       const ck = SafeTensorsFile.open(join(dir, 'model.safetensors'));
@@ -166,9 +172,10 @@ for (const arch of ['Qwen2ForCausalLM', 'MistralForCausalLM'] as const) {
       const all = [...ids, ...greedy.slice(0, -1)];
       const logits = ours.forward(ours.newSequence(all.length), all, 'all');
       greedy.forEach((token, step) => {
-        const row = logits.subarray((ids.length - 1 + step) * VOCAB, (ids.length + step) * VOCAB);
+        const vocab = vocabOf(arch);
+        const row = logits.subarray((ids.length - 1 + step) * vocab, (ids.length + step) * vocab);
         let best = 0;
-        for (let v = 1; v < VOCAB; v++) if (row[v]! > row[best]!) best = v;
+        for (let v = 1; v < vocab; v++) if (row[v]! > row[best]!) best = v;
         assert.ok(row[best]! - row[token]! <= 1e-3, `step ${step}: llama.cpp chose ${token}, we prefer ${best} by ${row[best]! - row[token]!}`);
       });
     } finally {

@@ -66,7 +66,7 @@ export function convertHF(dir: string, outputPath: string, typeName: string, opt
   const { fileType, defaultType } = fileTypeFromName(typeName);
   const hf = readHFConfig(dir);
   const metadata = modelMetadata(hf.config, fileType);
-  for (const [k, v] of tokenizerMetadata(dir)) metadata.set(k, v);
+  for (const [k, v] of tokenizerMetadata(dir, hf.config.vocabSize)) metadata.set(k, v);
   metadata.set('general.quantization_version', GGUFEntry.u32(2));
 
   const checkpoint = SafeTensorsCheckpoint.open(dir);

@@ -76,25 +76,31 @@ function spmScores(texts: readonly string[], types: readonly TokenType[], merges
   });
 }
 
-/** The tokenizer.ggml.* (and tokenizer.chat_template) entries for the tokenizer in `dir`. */
-export function tokenizerMetadata(dir: string): Map<string, GGUFMetadataEntry> {
+/**
+ * The tokenizer.ggml.* (and tokenizer.chat_template) entries for the tokenizer in `dir`, its vocabulary padded
+ * to the model's `vocabSize` embedding rows with unused `[PADn]` tokens, as llama.cpp's converter does (llama.cpp
+ * requires one token per embedding row).
+ */
+export function tokenizerMetadata(dir: string, vocabSize: number): Map<string, GGUFMetadataEntry> {
   const path = join(dir, 'tokenizer.json');
   if (!existsSync(path)) fail('MISSING', `${path}: not found; convert needs the model's tokenizer.json`);
   const json = JSON.parse(readFileSync(path, 'utf8')) as Json;
   const model = (json.model ?? {}) as Json;
   if (model.type !== 'BPE') fail('UNSUPPORTED', `${path}: tokenizer model '${String(model.type)}' cannot be converted (BPE only)`);
   const tokenizer = tokenizerFromHFFolder(dir);
-  const { texts } = tokenizer.vocab;
+  const known = tokenizer.vocab.texts;
+  if (known.length > vocabSize) fail('BAD_FILE', `${path}: ${known.length} tokens, more than the model's vocab_size ${vocabSize} in config.json`);
+  const texts = [...known, ...Array.from({ length: vocabSize - known.length }, (_, i) => `[PAD${known.length + i}]`)];
   // Hugging Face marks <unk> as a special token; GGUF gives it its own type.
   const unkId = typeof model.unk_token === 'string' ? tokenizer.vocab.id(model.unk_token) : undefined;
-  const types = texts.map((_, id) => (id === unkId ? TokenType.UNKNOWN : tokenizer.vocab.type(id)));
+  const types = texts.map((_, id) => (id >= known.length ? TokenType.UNUSED : id === unkId ? TokenType.UNKNOWN : tokenizer.vocab.type(id)));
   const merges = mergePairs(path, model.merges);
   const spm = model.byte_fallback === true;
 
   const m = new Map<string, GGUFMetadataEntry>();
   m.set('tokenizer.ggml.model', GGUFEntry.str(spm ? 'llama' : 'gpt2'));
   m.set('tokenizer.ggml.pre', GGUFEntry.str(spm ? 'default' : preName(path, json.pre_tokenizer)));
-  m.set('tokenizer.ggml.tokens', GGUFEntry.array(GGUFValueType.STRING, [...texts]));
+  m.set('tokenizer.ggml.tokens', GGUFEntry.array(GGUFValueType.STRING, texts));
   if (spm) m.set('tokenizer.ggml.scores', GGUFEntry.array(GGUFValueType.FLOAT32, [...spmScores(texts, types, merges)]));
   m.set('tokenizer.ggml.token_type', GGUFEntry.array(GGUFValueType.INT32, types));
   if (!spm) m.set('tokenizer.ggml.merges', GGUFEntry.array(GGUFValueType.STRING, merges));
