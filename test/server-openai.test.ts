@@ -195,3 +195,26 @@ test('a chat template that writes BOS itself gets no second one (llama2 format o
     await llama2.close();
   }
 });
+
+test('--chat-template FILE: the prompt is the Jinja rendering Python jinja2 gives (expected-renderings.json)', async () => {
+  const cases = JSON.parse(readFileSync('../shared/templates/expected-renderings.json', 'utf8')).cases as Array<{
+    template: string;
+    conversation: string;
+    add_generation_prompt: boolean;
+    messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+    expected: string;
+  }>;
+  const qwen = await startTestServer({ chatTemplate: '../shared/templates/Qwen2.jinja' });
+  try {
+    for (const c of cases.filter((c) => c.template === 'Qwen2.jinja' && c.add_generation_prompt)) {
+      const rendered = await postJSON(`${qwen.url}/apply-template`, { messages: c.messages });
+      assert.equal(rendered.json.prompt, c.expected, c.conversation);
+      const reply = await postJSON(`${qwen.url}/v1/chat/completions`, { messages: c.messages, max_tokens: 1 });
+      assert.equal(reply.status, 200, JSON.stringify(reply.json));
+      const expected = await postJSON(`${qwen.url}/tokenize`, { content: c.expected, parse_special: true });
+      assert.equal(reply.json.usage.prompt_tokens, expected.json.tokens.length, c.conversation);
+    }
+  } finally {
+    await qwen.close();
+  }
+});

@@ -1,8 +1,9 @@
 import type { FastifyReply } from 'fastify';
-import type { ChatTemplate } from '../chat/template.js';
+import type { ChatMessage, ChatTemplate } from '../chat/template.js';
 import { ApiError } from './api-error.js';
 import type { GenerationService } from './generation.js';
 import type { ServerMetrics } from './metrics.js';
+import type { RequestMessages } from './schemas.js';
 
 /** The model once it is loaded, with what the endpoints derive from it. */
 export interface LoadedModel {
@@ -33,6 +34,23 @@ export class ServerContext {
     if (requested == null || requested === '' || requested === this.modelName) return;
     throw new ApiError(404, 'not_found_error', 'model_not_found', `the model '${requested}' does not exist; this server serves '${this.modelName}' (GET /v1/models)`, 'model');
   }
+}
+
+/**
+ * The prompt text a chat request generates from, ending in the assistant's turn. Text parts are joined;
+ * OpenAI's newer 'developer' role is the system role to a template.
+ */
+export function chatPrompt(loaded: LoadedModel, messages: RequestMessages): string {
+  const { tokenizer } = loaded.service.model;
+  const turns: ChatMessage[] = messages.map((m) => ({
+    role: m.role === 'developer' ? 'system' : m.role,
+    content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((part) => part.text).join(''),
+  }));
+  return loaded.chatTemplate.render(turns, {
+    addGenerationPrompt: true,
+    bosToken: tokenizer.bosId === undefined ? '' : tokenizer.tokenText(tokenizer.bosId),
+    eosToken: tokenizer.eosId === undefined ? '' : tokenizer.tokenText(tokenizer.eosId),
+  });
 }
 
 /** Aborts when the client disconnects before its response is complete. */

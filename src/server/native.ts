@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from './api-error.js';
-import type { ServerContext } from './context.js';
+import { chatPrompt, type ServerContext } from './context.js';
 import { collect, start } from './request-generation.js';
-import { detokenizeRequest, generateOptions, nativeGenerateRequest, parseBody, tokenizeRequest } from './schemas.js';
+import { applyTemplateRequest, detokenizeRequest, generateOptions, nativeGenerateRequest, parseBody, tokenizeRequest } from './schemas.js';
 
-/** realizar's own endpoints: /generate, /tokenize, /detokenize, /health, /metrics (llama.cpp's field names where it has them). */
+/** realizar's own endpoints: /generate, /apply-template, /tokenize, /detokenize, /health, /metrics (llama.cpp's field names where it has them). */
 export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, loadError: () => Error | undefined): void {
   app.get('/health', async (_request, reply) => {
     const failed = loadError();
@@ -35,6 +35,11 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, l
       usage: { prompt_tokens: ids.length, completion_tokens: chunks.length, total_tokens: ids.length + chunks.length },
       timings: { prompt_ms: result.promptMs, generate_ms: result.generateMs },
     };
+  });
+
+  app.post('/apply-template', async (request) => {
+    const body = parseBody(applyTemplateRequest, request.body);
+    return { prompt: chatPrompt(ctx.model(), body.messages) };
   });
 
   app.post('/tokenize', async (request) => {

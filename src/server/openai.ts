@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ChatMessage } from '../chat/template.js';
 import type { FinishReason, GenerationChunk, TokenLogprob } from '../generate/types.js';
 import { badRequest } from './api-error.js';
-import type { ServerContext } from './context.js';
+import { chatPrompt, type ServerContext } from './context.js';
 import { collect, forEachStep, start } from './request-generation.js';
-import { chatRequest, completionRequest, generateOptions, parseBody, type ChatRequest } from './schemas.js';
+import { chatRequest, completionRequest, generateOptions, parseBody } from './schemas.js';
 import { SSE_HEADERS, sseStream } from './sse.js';
 
 /** OpenAI's completion default (chat has none: it runs to the end of the turn or the context). */
@@ -30,14 +29,10 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
     const arrivedAt = performance.now();
     const body = parseBody(chatRequest, request.body);
     ctx.checkModelName(body.model);
-    const { service, chatTemplate } = ctx.model();
+    const loaded = ctx.model();
+    const { service } = loaded;
     const { tokenizer } = service.model;
-    const prompt = chatTemplate.render(chatMessages(body), {
-      addGenerationPrompt: true,
-      bosToken: tokenizer.bosId === undefined ? '' : tokenizer.tokenText(tokenizer.bosId),
-      eosToken: tokenizer.eosId === undefined ? '' : tokenizer.tokenText(tokenizer.eosId),
-    });
-    const ids = service.tokenize(prompt, 'messages', { parseSpecial: true });
+    const ids = service.tokenize(chatPrompt(loaded, body.messages), 'messages', { parseSpecial: true });
     const options = generateOptions(body, tokenizer.vocabSize);
     const maxTokens = body.max_completion_tokens ?? body.max_tokens;
     if (maxTokens != null) options.maxTokens = maxTokens;
@@ -123,14 +118,6 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
       usage: usage(request),
     };
   });
-}
-
-/** Messages as the chat template sees them: text parts joined; OpenAI's newer 'developer' role is the system role. */
-function chatMessages(body: ChatRequest): ChatMessage[] {
-  return body.messages.map((m) => ({
-    role: m.role === 'developer' ? 'system' : m.role,
-    content: typeof m.content === 'string' ? m.content : (m.content ?? []).map((part) => part.text).join(''),
-  }));
 }
 
 function usage(request: FastifyRequest): Usage {

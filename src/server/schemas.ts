@@ -32,16 +32,19 @@ const sampling = {
 
 const textPart = z.object({ type: z.literal('text', { error: 'only text content parts are supported' }), text: z.string() });
 
+const messages = z
+  .array(
+    z.object({
+      role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+      content: z.union([z.string(), z.array(textPart), z.null()]),
+    }),
+  )
+  .min(1, 'send at least one message');
+export type RequestMessages = z.infer<typeof messages>;
+
 export const chatRequest = z.object({
   ...sampling,
-  messages: z
-    .array(
-      z.object({
-        role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-        content: z.union([z.string(), z.array(textPart), z.null()]),
-      }),
-    )
-    .min(1, 'send at least one message'),
+  messages,
   max_completion_tokens: count.nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
@@ -62,6 +65,9 @@ export const nativeGenerateRequest = z.object({
   prompt: z.string(),
 });
 export type NativeGenerateRequest = z.infer<typeof nativeGenerateRequest>;
+
+/** POST /apply-template: the prompt a chat request would generate from. */
+export const applyTemplateRequest = z.object({ messages });
 
 export const tokenizeRequest = z.object({
   content: z.string(),
