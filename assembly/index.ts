@@ -13,3 +13,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { streamRead } from './bandwidth';
+export { useHalfTable } from './f16';

@@ -1,4 +1,4 @@
-import { f16ToF32, f16x4ToF32x4 } from './f16';
+import { f16ToF32, f16x4ToF32x4, halfAt, halfTable } from './f16';
 import { dot32Small, dotI8, dotU6Biased, fma4, hsum } from './simd';
 
 // Fused dequantize + dot products of one weight row (ggml block layout) with `nr` activation rows (1 or 4; the
@@ -24,6 +24,15 @@ const ZERO = i32x4.splat(0);
   return fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale));
 }
 
+/**
+ * A block scale: through the f16 table for one activation row (decode), where the conversion is a large part
+ * of the work per byte; computed for a tile, where the table's cache lines would evict the activations.
+ */
+// @ts-ignore: decorator
+@inline function scaleAt(tab: usize, p: usize, nr: i32): f32 {
+  return nr > 1 ? f16ToF32(load<u16>(p)) : halfAt(tab, p);
+}
+
 /** The per-lane high bit (bit j of the 32-bit qh for lane j) of Q5_0/Q5_1, as 0 or 16 in each i8 lane. */
 // @ts-ignore: decorator
 @inline function q5HighBits(qh: u32, upper: bool): v128 {
@@ -39,12 +48,13 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ4_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 18;
-    const d = f16ToF32(load<u16>(p));
+    const d = scaleAt(tab, p, nr);
     const raw = v128.load(p, 2);
     const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
@@ -71,12 +81,13 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ4_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 20;
-    const d = f16ToF32(load<u16>(p)), m = f16ToF32(load<u16>(p, 2));
+    const d = scaleAt(tab, p, nr), m = scaleAt(tab, p + 2, nr);
     const raw = v128.load(p, 4);
     const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
@@ -103,12 +114,13 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ5_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 22;
-    const d = f16ToF32(load<u16>(p));
+    const d = scaleAt(tab, p, nr);
     const qh = load<u32>(p, 2);
     const raw = v128.load(p, 6);
     const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
@@ -137,12 +149,13 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ5_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 24;
-    const d = f16ToF32(load<u16>(p)), m = f16ToF32(load<u16>(p, 2));
+    const d = scaleAt(tab, p, nr), m = scaleAt(tab, p + 2, nr);
     const qh = load<u32>(p, 4);
     const raw = v128.load(p, 8);
     const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
@@ -171,10 +184,11 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ8_0(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   const sb = <usize>nb << 2;
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 34;
-    const d = f16ToF32(load<u16>(p));
+    const d = scaleAt(tab, p, nr);
     const lo = v128.load(p, 2), hi = v128.load(p, 18);
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
     a0 = block32Signed(a0, lo, hi, d * load<f32>(da), qa);
@@ -214,6 +228,7 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ45K(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32, five: bool): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
@@ -221,7 +236,7 @@ const ZERO = i32x4.splat(0);
   const nsuper = nb >> 3;
   for (let s = 0; s < nsuper; s++) {
     const p = w + <usize>s * superBytes;
-    const d = f16ToF32(load<u16>(p)), dmin = f16ToF32(load<u16>(p, 2));
+    const d = scaleAt(tab, p, nr), dmin = scaleAt(tab, p + 2, nr);
     const sc = p + 4;
     const qs = five ? p + 48 : p + 16;
     const h0 = five ? v128.load(p, 16) : ZERO, h1 = five ? v128.load(p, 32) : ZERO;
@@ -279,12 +294,13 @@ const ZERO = i32x4.splat(0);
 // @ts-ignore: decorator
 @inline export function dotQ6K(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15), m2 = i8x16.splat(3);
   const nsuper = nb >> 3;
   for (let s = 0; s < nsuper; s++) {
     const p = w + <usize>s * 210;
-    const d = f16ToF32(load<u16>(p, 208));
+    const d = scaleAt(tab, p + 208, nr);
     for (let n = 0; n < 2; n++) {
       const ql = p + (<usize>n << 6), qh = p + 128 + (<usize>n << 5), sc = p + 192 + (<usize>n << 3);
       const la = v128.load(ql), lb = v128.load(ql, 16), lc = v128.load(ql, 32), ld = v128.load(ql, 48);

@@ -4,7 +4,7 @@ import { dequantizeRow } from '../../quant/index.js';
 import { GGMLType, byteSizeOf, typeName } from '../../tensor/ggml-type.js';
 import type { Backend, Matrix, RopeParams } from '../backend.js';
 import { SharedHeap, Scratch, scratchBytes } from './heap.js';
-import { kernelModule, type KernelExports, type SimdLevel } from './kernels.js';
+import { HALF_TABLE_BYTES, kernelModule, type KernelExports, type SimdLevel } from './kernels.js';
 import { WorkerPool } from './pool.js';
 import { AttentionArg, MatmulArg, Op } from './tasks.js';
 
@@ -54,7 +54,9 @@ export class WasmBackend implements Backend {
     this.heap = new SharedHeap((probe.exports as unknown as KernelExports).heapBase());
     this.kernels = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } }).exports as unknown as KernelExports;
     this.scratch = new Scratch(this.heap);
-    this.pool = new WorkerPool(this.kernels, module, this.heap, threads);
+    const halfTableAt = this.heap.allocate(HALF_TABLE_BYTES, 'the f16 conversion table');
+    this.kernels.useHalfTable(halfTableAt, 1);
+    this.pool = new WorkerPool(this.kernels, module, this.heap, threads, halfTableAt);
   }
 
   /**

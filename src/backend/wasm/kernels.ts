@@ -5,6 +5,9 @@ import { fail } from '../../errors.js';
 /** Which build of the kernels runs: relaxed SIMD (i8×i7 dot, fused multiply-add) or plain SIMD128. */
 export type SimdLevel = 'relaxed' | 'simd128';
 
+/** Bytes of the f16 → f32 table the quantized kernels read block scales through (assembly/f16.ts). */
+export const HALF_TABLE_BYTES = 65536 * 4;
+
 /** The kernel module's exports (assembly/index.ts); addresses are byte offsets into the shared memory. */
 export interface KernelExports {
   heapBase(): number;
@@ -19,6 +22,7 @@ export interface KernelExports {
   attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, scores: number, i0: number, i1: number): void;
   storeF16(dst: number, src: number, count: number): void;
   streamRead(at: number, bytes: number): number;
+  useHalfTable(at: number, fill: number): void;
 }
 
 const FILES: Record<SimdLevel, string> = { relaxed: 'kernels-relaxed.wasm', simd128: 'kernels-simd128.wasm' };

@@ -25,12 +25,13 @@ export class WorkerPool {
     module: WebAssembly.Module,
     heap: SharedHeap,
     readonly threads: number,
+    halfTableAt: number,
   ) {
     const ctrlAt = heap.allocate(CTRL_INTS * 4, 'the thread control block');
     this.ctrl = new Int32Array(heap.buffer, ctrlAt, CTRL_INTS);
     this.ctrlF32 = new Float32Array(heap.buffer, ctrlAt, CTRL_INTS);
     for (let tid = 1; tid < threads; tid++) {
-      const init: WorkerInit = { module, memory: heap.memory, ctrlAt, tid, threads, spins: SPINS };
+      const init: WorkerInit = { module, memory: heap.memory, ctrlAt, halfTableAt, tid, threads, spins: SPINS };
       const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
       w.unref(); // an idle pool never keeps the process alive
       this.workers.push(w);

@@ -8,6 +8,8 @@ export interface WorkerInit {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly ctrlAt: number;
+  /** The f16 table the first instance filled; this one only points at it. */
+  readonly halfTableAt: number;
   readonly tid: number;
   readonly threads: number;
   readonly spins: number;
@@ -15,6 +17,7 @@ export interface WorkerInit {
 
 const init = workerData as WorkerInit;
 const kernels = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports as unknown as KernelExports;
+kernels.useHalfTable(init.halfTableAt, 0);
 const ctrl = new Int32Array(init.memory.buffer, init.ctrlAt, CTRL_INTS);
 const ctrlF32 = new Float32Array(init.memory.buffer, init.ctrlAt, CTRL_INTS);
 
