@@ -121,6 +121,23 @@ test('a queued request whose client leaves gives up its place without running', 
   assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_requests_in_flight') === 0, 2000));
 });
 
+test('streams dropped as soon as their headers arrive never leak a generation slot', async () => {
+  for (let i = 0; i < 20; i++) {
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 300, logit_bias: { [EOS]: -100 }, stream: true }),
+      signal: controller.signal,
+    });
+    assert.equal(response.status, 200);
+    controller.abort();
+  }
+  assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_requests_in_flight') === 0, 2000), 'a slot stayed taken');
+  const normal = await postJSON(`${t.url}/generate`, { prompt: 'Once upon a time', max_tokens: 3, temperature: 0 });
+  assert.equal(normal.status, 200);
+});
+
 /** mulberry32: a small seeded generator, so that a failing fuzz case can be replayed. */
 function random(seed: number): () => number {
   let a = seed >>> 0;

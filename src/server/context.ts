@@ -53,12 +53,10 @@ export function chatPrompt(loaded: LoadedModel, messages: RequestMessages): stri
   });
 }
 
-/** Aborts when the client disconnects before its response is complete. */
-export function clientGone(reply: FastifyReply): AbortSignal {
+/** Aborts when the response closes: the client disconnected, or the response is complete. */
+export function requestEnded(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('the client disconnected'));
-  });
+  reply.raw.once('close', () => controller.abort(new Error(reply.raw.writableFinished ? 'the request ended' : 'the client disconnected')));
   return controller.signal;
 }
 

@@ -63,7 +63,8 @@ export class GenerationService {
 
   /**
    * Waits for a slot (429 when the queue is full) and returns the generation, not yet started.
-   * `signal` cancels it while queued or running; `arrivedAt` (performance.now()) dates time-to-first-token.
+   * `signal` must abort when the request ends, however it ends: it cancels the generation while queued
+   * or running and frees the slot of one never started. `arrivedAt` (performance.now()) dates time-to-first-token.
    */
   async admit(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number): Promise<Generation> {
     const pending = this.queue.acquire(signal);
@@ -71,7 +72,12 @@ export class GenerationService {
       throw new ApiError(429, 'rate_limit_error', 'queue_full', 'the server is busy: every generation slot is taken and the queue is full; retry shortly');
     }
     const release = await pending.catch(() => fail('ABORTED', 'the request was cancelled while it waited for a generation slot'));
-    return this.run(prompt, options, signal, arrivedAt, release);
+    // A generation never iterated (its request ended before the stream began) never reaches run's
+    // finally: until it starts, the request's end gives the slot back.
+    const releaseUnstarted = () => release();
+    signal.addEventListener('abort', releaseUnstarted, { once: true });
+    if (signal.aborted) release();
+    return this.run(prompt, options, signal, arrivedAt, release, releaseUnstarted);
   }
 
   /** Cancels every running generation (shutdown); queued requests end as their connections close. */
@@ -79,7 +85,8 @@ export class GenerationService {
     for (const controller of this.running) controller.abort(new Error('the server is shutting down'));
   }
 
-  private async *run(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number, release: () => void): Generation {
+  private async *run(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number, release: () => void, releaseUnstarted: () => void): Generation {
+    signal.removeEventListener('abort', releaseUnstarted);
     const controller = new AbortController();
     const forward = () => controller.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GenerateOptions, GenerationChunk } from '../generate/types.js';
-import { clientGone, type ServerContext } from './context.js';
+import { requestEnded, type ServerContext } from './context.js';
 import type { Generation } from './generation.js';
 
 /** Running one request's generation, whatever the endpoint: admission, token counting for the log, collection. */
@@ -8,7 +8,7 @@ import type { Generation } from './generation.js';
 /** Admits the generation (429 when busy) and records the prompt's size for the log. */
 export async function start(request: FastifyRequest, reply: FastifyReply, ctx: ServerContext, ids: number[], options: GenerateOptions, arrivedAt: number): Promise<Generation> {
   request.usage.promptTokens = ids.length;
-  return ctx.model().service.admit(ids, options, clientGone(reply), arrivedAt);
+  return ctx.model().service.admit(ids, options, requestEnded(reply), arrivedAt);
 }
 
 /**
