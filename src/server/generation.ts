@@ -74,10 +74,9 @@ export class GenerationService {
     const release = await pending.catch(() => fail('ABORTED', 'the request was cancelled while it waited for a generation slot'));
     // A generation never iterated (its request ended before the stream began) never reaches run's
     // finally: until it starts, the request's end gives the slot back.
-    const releaseUnstarted = () => release();
-    signal.addEventListener('abort', releaseUnstarted, { once: true });
+    signal.addEventListener('abort', release, { once: true });
     if (signal.aborted) release();
-    return this.run(prompt, options, signal, arrivedAt, release, releaseUnstarted);
+    return this.run(prompt, options, signal, arrivedAt, release);
   }
 
   /** Cancels every running generation (shutdown); queued requests end as their connections close. */
@@ -85,8 +84,9 @@ export class GenerationService {
     for (const controller of this.running) controller.abort(new Error('the server is shutting down'));
   }
 
-  private async *run(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number, release: () => void, releaseUnstarted: () => void): Generation {
-    signal.removeEventListener('abort', releaseUnstarted);
+  private async *run(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number, release: () => void): Generation {
+    // Started: from here on the finally below gives the slot back, once the model has stopped.
+    signal.removeEventListener('abort', release);
     const controller = new AbortController();
     const forward = () => controller.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
