@@ -15,7 +15,8 @@ import { JsBackend } from '../src/backend/js/backend.js';
 
 /*
  * Tiny random Hugging Face folders of the other shapes we convert: Qwen2 (q/k/v biases, NeoX rope, tied
- * embeddings, byte-level BPE tokenizer) and Mistral (llama layout, BF16 weights, separate lm_head). Each is
+ * embeddings, byte-level BPE tokenizer) and Mistral (llama layout, BF16 weights, separate lm_head, llama3 rope
+ * scaling). Each is
  * converted, loaded by llama.cpp (node-llama-cpp), and llama.cpp's logits must match our engine's on the folder.
  */
 
@@ -100,6 +101,9 @@ function makeFolder(root: string, arch: 'Qwen2ForCausalLM' | 'MistralForCausalLM
     rope_theta: qwen ? 1000000 : 10000,
     vocab_size: vocab,
     tie_word_embeddings: qwen,
+    // Llama 3.1-style scaling with a short original context, so that all three bands matter within the test's
+    // few dozen positions: llama.cpp reads it as the converted rope_freqs.weight, we from rope_scaling.
+    rope_scaling: qwen ? null : { rope_type: 'llama3', factor: 4, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 },
     bos_token_id: 50256,
     eos_token_id: 50256,
   };
@@ -134,6 +138,7 @@ for (const arch of ['Qwen2ForCausalLM', 'MistralForCausalLM'] as const) {
       assert.equal(tokens.items.length, vocabOf(arch), 'one token per embedding row');
       if (arch === 'Qwen2ForCausalLM') assert.equal(tokens.items[TOKENS], `[PAD${TOKENS}]`);
       assert.equal(g.tensor('output.weight') === undefined, arch === 'Qwen2ForCausalLM', 'tied embeddings write no output.weight');
+      assert.equal(g.tensor('rope_freqs.weight') !== undefined, arch === 'MistralForCausalLM', 'llama3 rope scaling writes rope_freqs.weight');
       // qwen2 keeps Hugging Face's rotate-half Q/K rows (NeoX rope in GGUF too); llama-layout models get them permuted.
       const ck = SafeTensorsFile.open(join(dir, 'model.safetensors'));
       try {

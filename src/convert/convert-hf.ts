@@ -8,6 +8,7 @@ import { GGMLType } from '../tensor/ggml-type.js';
 import { fileTypeFromName } from './file-type.js';
 import { tokenizerMetadata } from './gguf-vocab.js';
 import type { ConvertProgress } from './progress.js';
+import { QUANTIZATION_VERSION } from './quantize-model.js';
 import { chooseTensorTypes } from './tensor-types.js';
 
 export interface ConvertOptions {
@@ -47,13 +48,13 @@ function modelMetadata(c: LlamaConfig, fileType: number): Map<string, GGUFMetada
  * Llama 3.1-style rope scaling as GGUF carries it: per-frequency divisors in a rope_freqs.weight tensor
  * (llama.cpp's converter computes them from rope_scaling; its loader applies them).
  */
-function ropeFreqFactors(c: LlamaConfig): Float32Array | undefined {
+export function ropeFreqFactors(c: LlamaConfig): Float32Array | undefined {
   const s = c.ropeScaling;
   if (s.kind !== 'llama3') return undefined;
   const lowWavelen = s.originalContextLength / s.lowFreqFactor;
   const highWavelen = s.originalContextLength / s.highFreqFactor;
   return Float32Array.from({ length: c.ropeDim / 2 }, (_, i) => {
-    const wavelen = (2 * Math.PI) / Math.pow(c.ropeFreqBase, (2 * i) / c.ropeDim);
+    const wavelen = 2 * Math.PI * Math.pow(c.ropeFreqBase, (2 * i) / c.ropeDim);
     if (wavelen < highWavelen) return 1;
     if (wavelen > lowWavelen) return s.factor;
     const smooth = (s.originalContextLength / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
@@ -67,7 +68,7 @@ export function convertHF(dir: string, outputPath: string, typeName: string, opt
   const hf = readHFConfig(dir);
   const metadata = modelMetadata(hf.config, fileType);
   for (const [k, v] of tokenizerMetadata(dir, hf.config.vocabSize)) metadata.set(k, v);
-  metadata.set('general.quantization_version', GGUFEntry.u32(2));
+  metadata.set('general.quantization_version', GGUFEntry.u32(QUANTIZATION_VERSION));
 
   const checkpoint = SafeTensorsCheckpoint.open(dir);
   try {

@@ -9,7 +9,7 @@ import type { ConvertProgress } from './progress.js';
 import { chooseTensorTypes, quantizationOrder } from './tensor-types.js';
 
 /** ggml's quantization format version (GGML_QNT_VERSION), written as general.quantization_version. */
-const QUANTIZATION_VERSION = 2;
+export const QUANTIZATION_VERSION = 2;
 
 export interface QuantizeOptions {
   /** One type for every matrix instead of llama.cpp's per-tensor mix (`llama-quantize --pure`). */
