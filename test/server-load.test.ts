@@ -138,6 +138,27 @@ test('streams dropped as soon as their headers arrive never leak a generation sl
   assert.equal(normal.status, 200);
 });
 
+test('--parallel 2 runs two generations at once, each exactly as it runs alone', async () => {
+  const two = await startTestServer({ parallel: 2 });
+  try {
+    const prompts = ['Once upon a time', 'The little dog ran to the park and'];
+    const ask = (prompt: string) => postJSON(`${two.url}/generate`, { prompt, max_tokens: 300, temperature: 0, logit_bias: { [EOS]: -100 } });
+    const alone = [await ask(prompts[0]!), await ask(prompts[1]!)];
+    let peak = 0;
+    const watching = (async () => {
+      for (let i = 0; i < 200 && peak < 2; i++) {
+        peak = Math.max(peak, metricValue(await metrics(two.url), 'realizar_requests_in_flight'));
+      }
+    })();
+    const together = await Promise.all(prompts.map(ask));
+    await watching;
+    assert.equal(peak, 2, 'the two generations never overlapped');
+    assert.deepEqual(together.map((r) => r.json.tokens), alone.map((r) => r.json.tokens));
+  } finally {
+    await two.close();
+  }
+});
+
 /** mulberry32: a small seeded generator, so that a failing fuzz case can be replayed. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
