@@ -101,6 +101,8 @@ export function convertHF(dir: string, outputPath: string, typeName: string, opt
     if (factors !== undefined) {
       sources.unshift({ name: 'rope_freqs.weight', type: GGMLType.F32, dims: [factors.length], data: new Uint8Array(factors.buffer) });
     }
+    // Report the start too, so the bar (and its ETA) appears before the first, often largest, tensor is done.
+    options.onProgress?.({ tensorsDone: 0, tensors: tensors.length, bytesDone: 0, bytes: totalBytes, tensor: '' });
     writeGGUF(outputPath, metadata, sources);
   } finally {
     checkpoint.close();

@@ -82,6 +82,8 @@ export function quantizeGGUF(inputPath: string, outputPath: string, typeName_: s
         },
       };
     });
+    // Report the start too, so the bar (and its ETA) appears before the first, often largest, tensor is done.
+    options.onProgress?.({ tensorsDone: 0, tensors: ordered.length, bytesDone: 0, bytes: totalBytes, tensor: '' });
     writeGGUF(outputPath, quantizedMetadata(f.metadata, fileType), tensors);
   } finally {
     f.close();
