@@ -52,7 +52,10 @@ test('serve --demo answers the README quick-start request, logs it, and exits 0 
     assert.equal(json.tokens.length, 20);
     assert.ok(json.text.length > 20);
     assert.equal((await fetch(`${url}/health`)).status, 200);
-    assert.match(stderr(), /POST \/generate 200 tokens=5\+20 [\d.]+ms/);
+    // The line is written when the response has closed, which can be just after the client has read it.
+    const logged = /POST \/generate 200 tokens=5\+20 [\d.]+ms/;
+    for (let i = 0; i < 100 && !logged.test(stderr()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(stderr(), logged);
   } finally {
     child.kill('SIGTERM');
   }

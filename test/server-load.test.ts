@@ -37,15 +37,15 @@ async function waitFor(condition: () => Promise<boolean>, ms: number): Promise<b
 test('/health and /metrics answer within 100 ms while a generation runs', async () => {
   const controller = new AbortController();
   const reader = await startStream(t.url, LONG, controller.signal);
+  const times: Record<string, number[]> = { '/health': [], '/metrics': [] };
   try {
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 9; i++) {
       for (const path of ['/health', '/metrics']) {
         const began = performance.now();
         const response = await fetch(`${t.url}${path}`);
         const text = await response.text();
-        const ms = performance.now() - began;
+        times[path]!.push(performance.now() - began);
         assert.equal(response.status, 200);
-        assert.ok(ms < 100, `${path} took ${ms.toFixed(1)} ms`);
         if (path === '/metrics') assert.equal(metricValue(text, 'realizar_requests_in_flight'), 1, 'the generation was no longer running');
       }
     }
@@ -53,25 +53,35 @@ test('/health and /metrics answer within 100 ms while a generation runs', async 
     controller.abort();
     await reader.cancel().catch(() => {});
   }
+  // The median, so that a moment of CPU contention on a shared machine does not decide; an event loop
+  // blocked by the generation would delay every answer until it ended (hundreds of ms).
+  for (const [path, ms] of Object.entries(times)) {
+    const median = [...ms].sort((x, y) => x - y)[Math.floor(ms.length / 2)]!;
+    assert.ok(median < 100, `${path} took ${median.toFixed(1)} ms (median of ${ms.map((m) => m.toFixed(0)).join(', ')})`);
+  }
   assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_requests_in_flight') === 0, 2000));
 });
 
 test('beyond --parallel requests queue; past the queue the server answers 429 with an OpenAI error', async () => {
-  const [a, b, c] = await Promise.all([
-    postJSON(`${t.url}/generate`, { ...LONG, max_tokens: 120 }),
-    postJSON(`${t.url}/generate`, { ...LONG, max_tokens: 120 }),
-    (async () => {
-      await new Promise((r) => setTimeout(r, 20));
-      return postJSON(`${t.url}/v1/completions`, { ...LONG, max_tokens: 5 });
-    })(),
-  ]);
-  assert.equal(a.status, 200);
-  assert.equal(b.status, 200);
-  assert.deepEqual(a.json.tokens, b.json.tokens, 'the queued request generated the same greedy tokens');
-  assert.equal(c.status, 429);
-  const error = openAIError(c.json);
-  assert.equal(error.type, 'rate_limit_error');
-  assert.equal(error.code, 'queue_full');
+  // One running (its first token seen), one waiting (the queue holds one): a third is one too many.
+  const running = new AbortController();
+  const reader = await startStream(t.url, LONG, running.signal);
+  const queued = postJSON(`${t.url}/generate`, { ...LONG, max_tokens: 20 });
+  try {
+    assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 1, 2000), 'the second request never queued');
+    const refused = await postJSON(`${t.url}/v1/completions`, { ...LONG, max_tokens: 5 });
+    assert.equal(refused.status, 429);
+    const error = openAIError(refused.json);
+    assert.equal(error.type, 'rate_limit_error');
+    assert.equal(error.code, 'queue_full');
+  } finally {
+    running.abort();
+    await reader.cancel().catch(() => {});
+  }
+  const waited = await queued;
+  assert.equal(waited.status, 200, 'the queued request ran once the slot was free');
+  const alone = await postJSON(`${t.url}/generate`, { ...LONG, max_tokens: 20 });
+  assert.deepEqual(waited.json.tokens, alone.json.tokens);
   assert.equal(metricValue(await metrics(t.url), 'realizar_queue_depth'), 0);
 });
 
