@@ -116,7 +116,7 @@ test('a queued request whose client leaves gives up its place without running', 
   const queued = new AbortController();
   const pending = fetch(`${t.url}/generate`, { method: 'POST', body: JSON.stringify(LONG), signal: queued.signal }).catch((err: Error) => err);
   try {
-    assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 1, 1000), 'the request never queued');
+    assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 1, 2000), 'the request never queued');
     queued.abort();
     assert.ok((await pending) instanceof Error);
     assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 0, 1000), 'the request stayed queued');
@@ -228,7 +228,7 @@ test('close() during a generation cancels it and finishes promptly', async () =>
   const reader = await startStream(own.url, LONG);
   const began = performance.now();
   await own.close();
-  assert.ok(performance.now() - began < 1000, 'shutdown waited for the generation');
+  assert.ok(performance.now() - began < 2000, 'shutdown waited for the generation');
   let ended = false;
   try {
     for (;;) if ((await reader.read()).done) break;
