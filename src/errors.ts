@@ -22,3 +22,19 @@ export class RealizarError extends Error {
 export function fail(code: ErrorCode, message: string): never {
   throw new RealizarError(code, message);
 }
+
+const SYSTEM_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory; check the path',
+  EACCES: 'permission denied; check the file permissions',
+  EPERM: 'operation not permitted; check the file permissions',
+  EISDIR: 'it is a directory; pass a file',
+  ENOTDIR: 'a part of the path is not a directory; check the path',
+  EMFILE: 'too many open files; close some or raise the limit (ulimit -n)',
+};
+
+/** An operating-system error as words a user can act on, its code kept for scripts: "no such file ... (ENOENT)". */
+export function systemErrorText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return String(e);
+  return `${SYSTEM_ERRORS[code] ?? 'system error'} (${code})`;
+}

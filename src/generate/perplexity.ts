@@ -17,16 +17,19 @@ export interface PerplexityResult {
   readonly stderr: number;
 }
 
+/** The smallest chunk that leaves a second half to score. */
+export const MIN_PERPLEXITY_CONTEXT = 4;
+
 /**
  * Perplexity as llama-perplexity computes it: the text tokenized with BOS, cut into floor(tokens / nCtx)
  * chunks of nCtx tokens, each chunk's first token replaced by BOS, and only the second half of each chunk
  * scored (every token there has at least nCtx/2 tokens of context).
  */
 export async function perplexity(model: Scorer, text: string, nCtx: number, onChunk?: (chunk: number, of: number, running: number) => void): Promise<PerplexityResult> {
-  if (!Number.isInteger(nCtx) || nCtx < 4) fail('BAD_ARGUMENT', `context size must be an integer of at least 4, got ${nCtx}`);
+  if (!Number.isInteger(nCtx) || nCtx < MIN_PERPLEXITY_CONTEXT) fail('BAD_ARGUMENT', `context size must be an integer of at least ${MIN_PERPLEXITY_CONTEXT}, got ${nCtx}`);
   const bos = model.tokenizer.bosId;
   const tokens = model.tokenizer.encode(text, { addBos: true });
-  if (tokens.length < 2 * nCtx) fail('BAD_ARGUMENT', `the text has ${tokens.length} tokens; perplexity with a context of ${nCtx} needs at least ${2 * nCtx}`);
+  if (tokens.length < 2 * nCtx) fail('BAD_ARGUMENT', `the text has ${tokens.length} tokens; perplexity with a context of ${nCtx} needs at least ${2 * nCtx}; give a longer text or a smaller context (--ctx)`);
   const chunks = Math.floor(tokens.length / nCtx);
   const first = Math.floor(nCtx / 2);
   const vocab = model.tokenizer.vocabSize;

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { fail } from '../errors.js';
+import { fail, systemErrorText } from '../errors.js';
 import { quoted } from './quoted.js';
 import { GGMLType, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
@@ -46,7 +46,7 @@ class HeaderCursor {
   /** Makes [pos, pos+n) available in `buf` and returns its offset there; it may replace `buf`, so call it first. */
   private need(n: number, what: string): number {
     if (n > this.remaining) {
-      fail('BAD_FILE', `${this.path}: truncated GGUF: ${what} needs ${n} bytes at offset ${this.pos}, the file has ${this.remaining} left`);
+      fail('BAD_FILE', `${this.path}: truncated GGUF: ${what} needs ${n} bytes at offset ${this.pos}, the file has ${this.remaining} left; download or convert it again`);
     }
     const end = this.pos + n;
     if (this.pos < this.bufStart || end > this.bufStart + this.buf.length) {
@@ -225,7 +225,7 @@ function readTensorInfo(c: HeaderCursor, index: number, alignment: number): GGUF
   if (!isKnownType(typeId)) fail('UNSUPPORTED', `${path}: tensor ${quoted(name)} has unknown ggml type id ${typeId}`);
   const type: GGMLType = typeId;
   const offsetBig = c.u64(`offset of ${quoted(name)}`);
-  if (offsetBig > BigInt(c.fileSize)) fail('BAD_FILE', `${path}: tensor ${quoted(name)} offset ${offsetBig} is past the end of the ${c.fileSize}-byte file`);
+  if (offsetBig > BigInt(c.fileSize)) fail('BAD_FILE', `${path}: tensor ${quoted(name)} offset ${offsetBig} is past the end of the ${c.fileSize}-byte file; is the file truncated? download or convert it again`);
   const offset = Number(offsetBig);
   if (offset % alignment !== 0) fail('BAD_FILE', `${path}: tensor ${quoted(name)} offset ${offset} is not aligned to ${alignment} bytes`);
   const { blockSize, typeSize } = typeTraits(type);
@@ -244,7 +244,7 @@ function checkTensorLayout(path: string, tensors: readonly GGUFTensorInfo[], dat
       fail('BAD_FILE', `${path}: tensor ${quoted(t.name)} at data offset ${t.offset} overlaps tensor ${quoted(prev.name)} (${prev.byteSize} bytes at ${prev.offset})`);
     }
     if (t.offset + t.byteSize > dataSize) {
-      fail('BAD_FILE', `${path}: tensor ${quoted(t.name)} data (${t.byteSize} bytes at data offset ${t.offset}) runs past the end of the file; is the file truncated?`);
+      fail('BAD_FILE', `${path}: tensor ${quoted(t.name)} data (${t.byteSize} bytes at data offset ${t.offset}) runs past the end of the file; is the file truncated? download or convert it again`);
     }
     prev = t;
   }
@@ -279,7 +279,7 @@ export class GGUFFile extends MetadataView {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      return fail('MISSING', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return fail('MISSING', `cannot open ${path}: ${systemErrorText(e)}`);
     }
     try {
       return GGUFFile.parse(path, fd);

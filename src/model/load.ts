@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { fail } from '../errors.js';
+import { fail, systemErrorText } from '../errors.js';
 import type { Backend } from '../backend/backend.js';
 import { JsBackend } from '../backend/js/backend.js';
 import { WasmBackend } from '../backend/wasm/backend.js';
@@ -59,7 +59,7 @@ function openSource(path: string): ModelSource {
   try {
     isDir = statSync(path).isDirectory();
   } catch (e) {
-    return fail('MISSING', `cannot open model ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return fail('MISSING', `cannot open model ${path}: ${systemErrorText(e)}`);
   }
   return isDir ? openHFSource(path) : GGUFSource.open(path);
 }

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { fail } from '../../errors.js';
+import { fail, systemErrorText } from '../../errors.js';
 import { loadModel, type LoadOptions, type Model } from '../../model/load.js';
+import { randomSeed } from '../../generate/rng.js';
 import type { GenerateOptions } from '../../generate/types.js';
+import { numberFlag } from '../flags.js';
 
 export interface BackendFlags {
   ctx?: number;
@@ -11,27 +14,29 @@ export interface BackendFlags {
   quantize?: string;
 }
 
-/** Parses a numeric flag, failing with the flag's name on anything that is not a number. */
-export function numberFlag(flag: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) fail('BAD_ARGUMENT', `${flag} expects a number, got '${value}'`);
-    return n;
-  };
-}
-
 /** The flags every command that loads a model shares. */
-export function addBackendFlags(cmd: Command): Command {
+export function addBackendFlags(cmd: Command, ctxHelp = "context length in tokens (default: the model's, at most 4096)"): Command {
   return cmd
-    .option('-c, --ctx <n>', 'context length in tokens (default: the model\'s, at most 4096)', numberFlag('--ctx'))
-    .option('--backend <name>', 'kernel backend: wasm (SIMD, threads) or js (reference)', 'wasm')
-    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads'))
+    .option('-c, --ctx <n>', ctxHelp, numberFlag('--ctx', { integer: true, min: 1 }))
+    .addOption(new Option('--backend <name>', 'kernel backend: wasm (SIMD, threads) or js (reference)').choices(['wasm', 'js']).default('wasm'))
+    .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads', { integer: true, min: 1 }))
     .option('--quantize <type>', 'quantize F32/F16/BF16 weight matrices as they load (q8_0, q4_0, q4_k, q6_k, ...) to use less memory');
 }
 
-/** Loads a model, with a progress bar on stderr when it is a terminal. */
+/**
+ * Loads a model, with a progress bar on stderr when it is a terminal, and a warning (as llama.cpp gives) when the
+ * context asked for is longer than the one the model was trained on: positions past it are out of distribution.
+ */
 export async function loadWithProgress(path: string, flags: BackendFlags, contextLength = flags.ctx): Promise<Model> {
-  const options: LoadOptions = { contextLength, backend: flags.backend, threads: flags.threads, quantize: flags.quantize };
+  const model = await loadWithBar(path, { contextLength, backend: flags.backend, threads: flags.threads, quantize: flags.quantize });
+  const trained = model.config.contextLength;
+  if (model.contextLength > trained) {
+    process.stderr.write(`realizar: warning: a context of ${model.contextLength} tokens is longer than the model's trained context (${trained}); output past ${trained} tokens may degrade\n`);
+  }
+  return model;
+}
+
+async function loadWithBar(path: string, options: LoadOptions): Promise<Model> {
   if (!process.stderr.isTTY) return loadModel(path, options);
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'loading [{bar}] {percentage}% | {value}/{total} MiB', hideCursor: true },
@@ -55,7 +60,9 @@ export async function loadWithProgress(path: string, flags: BackendFlags, contex
 
 interface RunFlags extends BackendFlags {
   model: string;
-  prompt: string;
+  prompt?: string;
+  file?: string;
+  displayPrompt: boolean;
   nPredict: number;
   temp: number;
   topK: number;
@@ -66,12 +73,26 @@ interface RunFlags extends BackendFlags {
   repeatLastN: number;
   presencePenalty: number;
   frequencyPenalty: number;
-  seed?: number;
+  seed: number;
   stop?: string[];
 }
 
+/** llama.cpp's --seed convention: -1 (the default) asks for a random seed. */
+const RANDOM_SEED = -1;
+
 function rate(tokens: number, ms: number): string {
   return ms > 0 ? (tokens / (ms / 1000)).toFixed(2) : '-';
+}
+
+/** The prompt: -p's text, or a file's (-f, as llama.cpp takes long prompts), never both. */
+function promptOf(flags: RunFlags): string {
+  if (flags.file === undefined) return flags.prompt ?? '';
+  if (flags.prompt !== undefined) fail('BAD_ARGUMENT', 'give the prompt with -p or with -f, not both');
+  try {
+    return readFileSync(flags.file, 'utf8');
+  } catch (e) {
+    return fail('MISSING', `cannot read prompt file ${flags.file}: ${systemErrorText(e)}`);
+  }
 }
 
 export function register(program: Command): void {
@@ -79,29 +100,36 @@ export function register(program: Command): void {
     .command('run')
     .description('Generate text from a prompt, streamed to stdout; speeds are printed to stderr')
     .requiredOption('-m, --model <path>', 'a .gguf file or a Hugging Face model folder')
-    .option('-p, --prompt <text>', 'the prompt', '')
-    .option('-n, --n-predict <n>', 'tokens to generate; -1 = until end of text or the context is full', numberFlag('--n-predict'), 128)
-    .option('--temp <t>', 'temperature; 0 = greedy', numberFlag('--temp'), 0.8)
-    .option('--top-k <k>', 'keep the k most likely tokens; 0 = off', numberFlag('--top-k'), 40)
-    .option('--top-p <p>', 'nucleus sampling; 1 = off', numberFlag('--top-p'), 0.95)
-    .option('--min-p <p>', 'drop tokens under p × the top probability; 0 = off', numberFlag('--min-p'), 0.05)
-    .option('--typical-p <p>', 'locally typical sampling; 1 = off', numberFlag('--typical-p'), 1)
-    .option('--repeat-penalty <x>', 'penalize repeated tokens; 1 = off', numberFlag('--repeat-penalty'), 1)
-    .option('--repeat-last-n <n>', 'tokens the penalties look back at; -1 = all', numberFlag('--repeat-last-n'), 64)
+    .option('-p, --prompt <text>', 'the prompt (default: empty, generation starts from BOS)')
+    .option('-f, --file <path>', 'read the prompt from a file')
+    .option('--no-display-prompt', 'print only the generated text, not the prompt before it')
+    .option('-n, --n-predict <n>', 'tokens to generate; -1 = until end of text or the context is full', numberFlag('--n-predict', { integer: true, min: -1 }), 128)
+    .option('--temp <t>', 'temperature; 0 = greedy', numberFlag('--temp', { min: 0 }), 0.8)
+    .option('--top-k <k>', 'keep the k most likely tokens; 0 = off', numberFlag('--top-k', { integer: true, min: 0 }), 40)
+    .option('--top-p <p>', 'nucleus sampling; 1 = off', numberFlag('--top-p', { min: 0, max: 1 }), 0.95)
+    .option('--min-p <p>', 'drop tokens under p × the top probability; 0 = off', numberFlag('--min-p', { min: 0, max: 1 }), 0.05)
+    .option('--typical-p <p>', 'locally typical sampling; 1 = off', numberFlag('--typical-p', { min: 0, max: 1 }), 1)
+    .option('--repeat-penalty <x>', 'penalize repeated tokens; 1 = off', numberFlag('--repeat-penalty', { above: 0 }), 1)
+    .option('--repeat-last-n <n>', 'tokens the penalties look back at; -1 = all', numberFlag('--repeat-last-n', { integer: true, min: -1 }), 64)
     .option('--presence-penalty <x>', 'subtracted once from tokens already present', numberFlag('--presence-penalty'), 0)
     .option('--frequency-penalty <x>', 'subtracted per occurrence', numberFlag('--frequency-penalty'), 0)
-    .option('-s, --seed <n>', 'random seed, for a reproducible run (default: random)', numberFlag('--seed'))
+    .option(
+      '-s, --seed <n>',
+      'random seed, for a reproducible run; -1 = random (the seed used is printed to stderr)',
+      numberFlag('--seed', { integer: true, min: RANDOM_SEED, max: Number.MAX_SAFE_INTEGER }),
+      RANDOM_SEED,
+    )
     .addOption(new Option('--stop <text...>', 'stop before any of these strings'));
   addBackendFlags(cmd).action(async (flags: RunFlags) => {
-    const nPredict = flags.nPredict;
-    if (!Number.isInteger(nPredict) || nPredict < -1) fail('BAD_ARGUMENT', `--n-predict must be an integer >= -1, got ${nPredict}`);
+    const prompt = promptOf(flags);
+    const seed = flags.seed === RANDOM_SEED ? randomSeed() : flags.seed;
     const model = await loadWithProgress(flags.model, flags);
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);
     try {
       const options: GenerateOptions = {
-        maxTokens: nPredict === -1 ? undefined : nPredict,
+        maxTokens: flags.nPredict === -1 ? undefined : flags.nPredict,
         temperature: flags.temp,
         topK: flags.topK,
         topP: flags.topP,
@@ -111,13 +139,13 @@ export function register(program: Command): void {
         repeatLastN: flags.repeatLastN,
         presencePenalty: flags.presencePenalty,
         frequencyPenalty: flags.frequencyPenalty,
-        seed: flags.seed,
+        seed,
         stop: flags.stop,
         signal: abort.signal,
       };
-      const stream = model.generate(flags.prompt, options);
+      const stream = model.generate(prompt, options);
       // Echo the prompt as llama.cpp does, so stdout reads as the whole text.
-      process.stdout.write(flags.prompt);
+      if (flags.displayPrompt) process.stdout.write(prompt);
       let step = await stream.next();
       while (step.done !== true) {
         process.stdout.write(step.value.text);
@@ -126,9 +154,12 @@ export function register(program: Command): void {
       const r = step.value;
       process.stdout.write('\n');
       process.stderr.write(
-        `prompt: ${r.promptTokens} tokens in ${r.promptMs.toFixed(1)} ms (${rate(r.promptTokens, r.promptMs)} tok/s)\n` +
+        (flags.temp > 0 ? `seed: ${seed}\n` : '') +
+          `prompt: ${r.promptTokens} tokens in ${r.promptMs.toFixed(1)} ms (${rate(r.promptTokens, r.promptMs)} tok/s)\n` +
           `generation: ${r.completionTokens} tokens in ${r.generateMs.toFixed(1)} ms (${rate(r.completionTokens, r.generateMs)} tok/s), finished: ${r.finishReason}\n`,
       );
+      // Interrupted is not finished: 130 (128 + SIGINT) as a shell reports a Ctrl-C, so scripts can tell.
+      if (r.finishReason === 'abort') process.exitCode = 130;
     } finally {
       process.off('SIGINT', onSigint);
       model.dispose();
