@@ -1,4 +1,5 @@
 import { f16x4ToF32x4, f32ToF16 } from './f16';
+import { expf4 } from './exp';
 import { fma4, hsum } from './simd';
 
 // @ts-ignore: decorator
@@ -25,15 +26,41 @@ import { fma4, hsum } from './simd';
       store<f32>(scores + (<usize>j << 2), s);
       m = max(m, s);
     }
-    let sum: f32 = 0;
-    for (let j = 0; j < len; j++) {
+    // Softmax weights: SIMD exp four positions at a time, the last len % 4 one by one.
+    const mv = f32x4.splat(m);
+    let sv = f32x4.splat(0);
+    const body = len & ~3;
+    for (let j = 0; j < body; j += 4) {
+      const e = expf4(f32x4.sub(v128.load(scores + (<usize>j << 2)), mv));
+      v128.store(scores + (<usize>j << 2), e);
+      sv = f32x4.add(sv, e);
+    }
+    let sum = hsum(sv);
+    for (let j = body; j < len; j++) {
       const e = Mathf.exp(load<f32>(scores + (<usize>j << 2)) - m);
       store<f32>(scores + (<usize>j << 2), e);
       sum += e;
     }
+    const inv: f32 = 1 / sum;
     for (let i = 0; i < hd; i += 4) v128.store(orow + (<usize>i << 2), f32x4.splat(0));
-    for (let j = 0; j < len; j++) {
-      const p = f32x4.splat(load<f32>(scores + (<usize>j << 2)) / sum);
+    // Output += p_j·v_j, four positions per pass over the output row.
+    let j = 0;
+    for (; j + 4 <= len; j += 4) {
+      const sp = scores + (<usize>j << 2);
+      const p0 = f32x4.splat(load<f32>(sp) * inv), p1 = f32x4.splat(load<f32>(sp, 4) * inv);
+      const p2 = f32x4.splat(load<f32>(sp, 8) * inv), p3 = f32x4.splat(load<f32>(sp, 12) * inv);
+      const v0 = vh + <usize>j * kvRow;
+      const v1 = v0 + kvRow, v2 = v1 + kvRow, v3 = v2 + kvRow;
+      for (let i = 0; i < hd; i += 4) {
+        const o = orow + (<usize>i << 2);
+        let acc = fma4(v128.load(o), p0, loadKV(v0, i, half));
+        acc = fma4(acc, p1, loadKV(v1, i, half));
+        acc = fma4(acc, p2, loadKV(v2, i, half));
+        v128.store(o, fma4(acc, p3, loadKV(v3, i, half)));
+      }
+    }
+    for (; j < len; j++) {
+      const p = f32x4.splat(load<f32>(scores + (<usize>j << 2)) * inv);
       const vr = vh + <usize>j * kvRow;
       for (let i = 0; i < hd; i += 4) {
         const o = orow + (<usize>i << 2);
