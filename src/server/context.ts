@@ -6,14 +6,14 @@ import type { ServerMetrics } from './metrics.js';
 import type { RequestMessages } from './schemas.js';
 
 /** The model once it is loaded, with what the endpoints derive from it. */
-export interface LoadedModel {
+export interface ReadyModel {
   readonly service: GenerationService;
   readonly chatTemplate: ChatTemplate;
 }
 
 /** What the route modules share: the model (absent while it loads), its public name, the metrics. */
 export class ServerContext {
-  loaded: LoadedModel | undefined;
+  loaded: ReadyModel | undefined;
   /** Unix seconds, for /v1/models. */
   readonly createdAt = Math.floor(Date.now() / 1000);
 
@@ -24,7 +24,7 @@ export class ServerContext {
   ) {}
 
   /** The loaded model, or a 503 while it is still loading. */
-  model(): LoadedModel {
+  model(): ReadyModel {
     if (this.loaded === undefined) throw new ApiError(503, 'unavailable_error', 'model_loading', 'the model is still loading; retry when GET /health answers 200');
     return this.loaded;
   }
@@ -40,7 +40,7 @@ export class ServerContext {
  * The prompt text a chat request generates from, ending in the assistant's turn. Text parts are joined;
  * OpenAI's newer 'developer' role is the system role to a template.
  */
-export function chatPrompt(loaded: LoadedModel, messages: RequestMessages): string {
+export function chatPrompt(loaded: ReadyModel, messages: RequestMessages): string {
   const { tokenizer } = loaded.service.model;
   const turns: ChatMessage[] = messages.map((m) => ({
     role: m.role === 'developer' ? 'system' : m.role,
