@@ -1,0 +1,72 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { reference } from './model-oracle.js';
+import { realizar, STORIES } from './cli-spawn.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'realizar-cli-run-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const GREEDY = ['--temp', '0', '--backend', 'js'];
+
+test('--no-display-prompt leaves only the generated text on stdout; -f reads the prompt from a file', () => {
+  // llama.cpp's greedy continuation of the prompt is the oracle.
+  const ref = reference('stories260K', 0);
+  const only = realizar(['run', '-m', STORIES, '-p', ref.prompt, '-n', '64', '--no-display-prompt', ...GREEDY]);
+  assert.equal(only.status, 0, only.stderr);
+  assert.equal(only.stdout, `${ref.greedy_text}\n`);
+
+  const file = join(dir, 'prompt.txt');
+  writeFileSync(file, ref.prompt);
+  const fromFile = realizar(['run', '-m', STORIES, '-f', file, '-n', '64', ...GREEDY]);
+  assert.equal(fromFile.status, 0, fromFile.stderr);
+  assert.equal(fromFile.stdout, `${ref.prompt}${ref.greedy_text}\n`);
+  // Nothing but text on stdout, and no terminal control codes on a stderr that is not a terminal (no progress bar).
+  assert.doesNotMatch(fromFile.stderr, /\x1b/);
+});
+
+test('--seed -1 picks a random seed and prints it; that seed repeats the run', () => {
+  const args = ['run', '-m', STORIES, '-p', 'Once upon a time', '-n', '40', '--temp', '1.5', '--top-k', '0', '--min-p', '0', '--backend', 'js'];
+  const first = realizar([...args, '--seed', '-1']);
+  assert.equal(first.status, 0, first.stderr);
+  const seed = /^seed: (\d+)$/m.exec(first.stderr)?.[1];
+  assert.ok(seed !== undefined, first.stderr);
+  const again = realizar([...args, '--seed', seed]);
+  assert.equal(again.stdout, first.stdout);
+  assert.match(again.stderr, new RegExp(`^seed: ${seed}$`, 'm'));
+  // Greedy runs have no use for a seed and do not print one.
+  assert.doesNotMatch(realizar(['run', '-m', STORIES, '-p', 'Once', '-n', '2', ...GREEDY]).stderr, /seed/);
+});
+
+test('--version is the package version even when npm says otherwise', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  // npx sets npm_package_version to the version of the project it runs in.
+  const r = realizar(['--version'], { ...process.env, npm_package_version: '99.99.99' });
+  assert.equal(r.status, 0);
+  assert.equal(r.stdout, `${pkg.version}\n`);
+});
+
+test('a context beyond the trained one is allowed with a warning, as llama.cpp does', () => {
+  const over = realizar(['run', '-m', STORIES, '-p', 'Once', '-n', '1', '--ctx', '2100', ...GREEDY]);
+  assert.equal(over.status, 0, over.stderr);
+  assert.match(over.stderr, /^realizar: warning: a context of 2100 tokens is longer than the model's trained context \(2048\); output past 2048 tokens may degrade$/m);
+  const within = realizar(['run', '-m', STORIES, '-p', 'Once', '-n', '1', '--ctx', '2048', ...GREEDY]);
+  assert.doesNotMatch(within.stderr, /warning/);
+});
+
+test('every command and the program describe themselves in --help; perplexity gives its own --ctx default', () => {
+  const top = realizar(['--help']);
+  assert.equal(top.status, 0);
+  const commands = [...top.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+  assert.ok(commands.length >= 7, top.stdout);
+  for (const cmd of commands) {
+    const r = realizar([cmd, '--help']);
+    assert.equal(r.status, 0, cmd);
+    assert.match(r.stdout, new RegExp(`^Usage: realizar ${cmd} `), cmd);
+    // A description: the line after the usage line is text, not the options list.
+    assert.match(r.stdout.split('\n')[2]!, /^[A-Z]\w+ /, cmd);
+  }
+  assert.match(realizar(['perplexity', '--help']).stdout, /-c, --ctx <n> +tokens per chunk \(default: 512, as\s+llama-perplexity\)/);
+});
