@@ -1,7 +1,8 @@
 import { dequantize, quantize } from '../../quant/index.js';
+import { fp16ToFp32, fp32ToFp16 } from '../../quant/f16.js';
 import { GGMLType } from '../../tensor/ggml-type.js';
 
-/** How activations enter a matrix product: as they are, or rounded the way llama.cpp's CPU backend rounds them. */
+/** How activations enter a matrix product: as they are, or rounded the way llama.cpp's x86 CPU backend rounds them. */
 export type ActivationRounding = 'exact' | 'llama.cpp';
 
 /**
@@ -28,7 +29,38 @@ export function roundLikeVecDot(mode: ActivationRounding, weightType: GGMLType, 
   const to = mode === 'exact' ? undefined : VEC_DOT_TYPE.get(weightType);
   if (to === undefined) return x;
   const count = n * cols;
+  if (to === GGMLType.Q8_0) return roundToQ8_0LikeX86(x, count);
+  // x86 quantizes to Q8_K with the reference quantizer (quantize_row_q8_K falls back to it), so ours is exact.
   return dequantize(to, quantize(to, x.subarray(0, count), count), count);
+}
+
+/**
+ * The first `count` values (a multiple of 32) as llama.cpp's x86 quantize_row_q8_0 / quantize_row_q8_1 (and the
+ * repacked and AMX Q4_0 kernels' quantize_mat_q8_0) leave them. They differ from the reference quantizer that
+ * writes Q8_0 files in two ways: the inverse scale is 127/amax rather than 1/(amax/127), and x·id is rounded half
+ * to even (_mm256_round_ps) rather than away from zero (roundf). Both only matter where x·id is (nearly) a half:
+ * activations made from Q4_0 token embeddings lie on a grid of amax/8, so amax/2 lands on 63.5 exactly in one
+ * and just below it in the other, moving that value by a whole quantization step (issue #4: Q4_0 logits off by
+ * 9e-3 of their range at every position whose token embedding hits such a tie).
+ */
+function roundToQ8_0LikeX86(x: Float32Array, count: number): Float32Array {
+  const out = new Float32Array(count);
+  for (let start = 0; start < count; start += 32) {
+    let amax = 0;
+    for (let i = start; i < start + 32; i++) amax = Math.max(amax, Math.abs(x[i]!));
+    // f32 division and product: a double result rounded once to f32 equals the f32 operation for these.
+    const d = fp16ToFp32(fp32ToFp16(Math.fround(amax / 127)));
+    const id = amax === 0 ? 0 : Math.fround(127 / amax);
+    for (let i = start; i < start + 32; i++) out[i] = d * roundHalfToEven(Math.fround(x[i]! * id));
+  }
+  return out;
+}
+
+function roundHalfToEven(v: number): number {
+  const floor = Math.floor(v);
+  const rest = v - floor;
+  if (rest !== 0.5) return rest < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 export function roundToF16(x: Float32Array): Float32Array {

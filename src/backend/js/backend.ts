@@ -70,6 +70,10 @@ export class JsBackend implements Backend {
   }
 
   rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, dim: number, eps: number): void {
+    if (this.activations === 'llama.cpp') {
+      rmsNormLikeGgml(out, x, weight, n, dim, eps);
+      return;
+    }
     for (let t = 0; t < n; t++) {
       const off = t * dim;
       let ss = 0;
@@ -185,4 +189,21 @@ function dot(a: Float32Array, b: Float32Array, off: number, cols: number): numbe
   }
   for (; c < cols; c++) s0 += a[c]! * b[off + c]!;
   return s0 + s1 + s2 + s3;
+}
+
+/**
+ * RMS norm with ggml's roundings (ggml_compute_forward_rms_norm_f32, then the MUL by the norm weight): squares in
+ * f32 summed in f64, mean, scale and both products in f32. The last bit matters: activations made from Q4_0
+ * embeddings sit on exact Q8_0 rounding ties, and one ulp decides which way they go.
+ */
+function rmsNormLikeGgml(out: Float32Array, x: Float32Array, weight: Float32Array, n: number, dim: number, eps: number): void {
+  const f32 = Math.fround;
+  for (let t = 0; t < n; t++) {
+    const off = t * dim;
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum += f32(x[off + i]! * x[off + i]!);
+    const mean = f32(sum / dim);
+    const scale = f32(1 / f32(Math.sqrt(f32(mean + f32(eps)))));
+    for (let i = 0; i < dim; i++) out[off + i] = f32(x[off + i]! * scale) * weight[i]!;
+  }
 }
