@@ -31,6 +31,9 @@ test('bad flag values are refused by flag name before the model is opened', () =
   for (const [flags, pattern] of cases) {
     assertOneLineError(realizar(['run', '-m', ABSENT, '-p', 'hi', ...flags]), pattern, flags.join(' '));
   }
+  // A llama-quantize mix name and a type without a quantizer; the list offered is what quantizes (quant/ registry).
+  assertOneLineError(realizar(['run', '-m', ABSENT, '--quantize', 'q4_k_m']), /unknown tensor type 'q4_k_m'; the quantize option \(--quantize\) takes f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k$/, 'q4_k_m');
+  assertOneLineError(realizar(['run', '-m', ABSENT, '--quantize', 'iq2_xxs']), /cannot quantize weights to IQ2_XXS as they load; the quantize option/, 'iq2_xxs');
   assertOneLineError(realizar(['perplexity', '-m', ABSENT, '-f', TEXT, '-c', '2']), /--ctx for perplexity must be at least 4, got 2/, 'perplexity -c 2');
 });
 

@@ -7,7 +7,8 @@ import { generate } from '../generate/generate.js';
 import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
 import { openHFSource } from '../hf/source.js';
 import { quantizedSource } from '../convert/quantized-source.js';
-import { typeFromName } from '../tensor/ggml-type.js';
+import { GGMLType, typeName } from '../tensor/ggml-type.js';
+import { weightQuantTypes } from '../quant/index.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { LlamaConfig } from './config.js';
 import { GGUFSource } from './gguf-source.js';
@@ -69,6 +70,19 @@ function positiveInteger(name: string, value: number | undefined): number | unde
   return value;
 }
 
+/** The type `quantize` names, checked before anything is read: only types weights can be quantized to. */
+function quantizeTarget(name: string): GGMLType {
+  const types = weightQuantTypes();
+  const upper = name.toUpperCase();
+  const type = types.find((t) => typeName(t) === upper);
+  if (type === undefined) {
+    const known = Object.values(GGMLType).some((t) => typeof t === 'number' && typeName(t) === upper);
+    const problem = known ? `cannot quantize weights to ${upper} as they load` : `unknown tensor type '${name}'`;
+    fail('BAD_ARGUMENT', `${problem}; the quantize option (--quantize) takes ${types.map((t) => typeName(t).toLowerCase()).join(', ')}`);
+  }
+  return type;
+}
+
 /** The kernels to compute with: 'wasm' (SIMD on worker threads), 'js' (portable reference) or a Backend the caller built. */
 async function createBackend(choice: string | Backend, threads: number | undefined): Promise<Backend> {
   if (typeof choice !== 'string') return choice;
@@ -81,7 +95,7 @@ async function createBackend(choice: string | Backend, threads: number | undefin
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   const asked = positiveInteger('contextLength', options.contextLength);
   const threads = positiveInteger('threads', options.threads);
-  const quantizeTo = options.quantize === undefined ? undefined : typeFromName(options.quantize);
+  const quantizeTo = options.quantize === undefined ? undefined : quantizeTarget(options.quantize);
   const opened = openSource(path);
   const source = quantizeTo === undefined ? opened : quantizedSource(opened, quantizeTo);
   try {

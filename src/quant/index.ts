@@ -20,6 +20,14 @@ const FORMATS: ReadonlyMap<GGMLType, QuantFormat> = new Map<GGMLType, QuantForma
   ([F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K] as QuantFormat[]).map((f) => [f.type, f]),
 );
 
+/**
+ * The types weights can be quantized to, in registry order. Q8_K is left out: llama.cpp uses it only for
+ * activations in K-quant dot products, never to store a weight.
+ */
+export function weightQuantTypes(): GGMLType[] {
+  return [...FORMATS.values()].filter((f) => f.quantize !== undefined && f.type !== GGMLType.Q8_K).map((f) => f.type);
+}
+
 export function quantFormat(type: GGMLType, tensorName?: string): QuantFormat {
   const f = FORMATS.get(type);
   if (f === undefined) {
