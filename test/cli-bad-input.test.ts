@@ -47,6 +47,12 @@ test('an unknown backend and an unknown subcommand are usage errors, without a s
   for (const r of [backend, unknown]) assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
+test('no model, or two: one line saying how to give one', () => {
+  assertOneLineError(realizar(['run', '-p', 'hi']), /no model given; pass a \.gguf file or a Hugging Face folder, as the first argument or with -m/, 'run');
+  assertOneLineError(realizar(['info']), /no model given/, 'info');
+  assertOneLineError(realizar(['info', STORIES, '-m', ABSENT]), /two models given .* pass one/, 'info twice');
+});
+
 test('missing, directory, truncated, non-GGUF and vocab-only models: one line naming the problem and what to do', () => {
   const truncatedData = join(dir, 'truncated-data.gguf');
   copyFileSync(STORIES, truncatedData);
@@ -77,7 +83,8 @@ test('prompts: longer than the context, from a missing file, or given twice, are
     'prompt over the context',
   );
   assertOneLineError(realizar(['run', '-m', STORIES, '-f', join(dir, 'absent.txt')]), /cannot read prompt file \S+absent\.txt: no such file or directory; check the path \(ENOENT\)/, 'prompt file');
-  assertOneLineError(realizar(['run', '-m', STORIES, '-p', 'hi', '-f', TEXT]), /give the prompt with -p or with -f, not both/, '-p and -f');
+  assertOneLineError(realizar(['run', '-m', STORIES, '-p', 'hi', '-f', TEXT]), /give the prompt one way: after the model, with -p, or with -f/, '-p and -f');
+  assertOneLineError(realizar(['run', STORIES, 'Once', '-p', 'hi']), /give the prompt one way/, 'argument and -p');
 
   // llama2.c's greedy output from BOS alone is the oracle for an empty prompt.
   const r = realizar(['run', '-m', STORIES, '--backend', 'js', '-p', '', '--temp', '0', '-n', '24']);

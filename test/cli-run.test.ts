@@ -27,6 +27,19 @@ test('--no-display-prompt leaves only the generated text on stdout; -f reads the
   assert.doesNotMatch(fromFile.stderr, /\x1b/);
 });
 
+test('the model and prompt may be given as arguments, as `ollama run` takes them', () => {
+  const ref = reference('stories260K', 0);
+  const expected = `${ref.prompt}${ref.greedy_text}\n`;
+  for (const args of [[STORIES, ...ref.prompt.split(' ')], ['-m', STORIES, ref.prompt]]) {
+    const r = realizar(['run', ...args, '-n', '64', ...GREEDY]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, expected, args.join(' '));
+  }
+  const info = realizar(['info', STORIES]);
+  assert.equal(info.status, 0, info.stderr);
+  assert.equal(realizar(['info', '-m', STORIES]).stdout, info.stdout);
+});
+
 test('--seed -1 picks a random seed and prints it; that seed repeats the run', () => {
   const args = ['run', '-m', STORIES, '-p', 'Once upon a time', '-n', '40', '--temp', '1.5', '--top-k', '0', '--min-p', '0', '--backend', 'js'];
   const first = realizar([...args, '--seed', '-1']);

@@ -6,6 +6,7 @@ import { loadModel, type LoadOptions, type Model } from '../../model/load.js';
 import { randomSeed } from '../../generate/rng.js';
 import type { GenerateOptions } from '../../generate/types.js';
 import { numberFlag } from '../flags.js';
+import { modelPath } from '../model-argument.js';
 
 export interface BackendFlags {
   ctx?: number;
@@ -59,7 +60,7 @@ async function loadWithBar(path: string, options: LoadOptions): Promise<Model> {
 }
 
 interface RunFlags extends BackendFlags {
-  model: string;
+  model?: string;
   prompt?: string;
   file?: string;
   displayPrompt: boolean;
@@ -84,10 +85,12 @@ function rate(tokens: number, ms: number): string {
   return ms > 0 ? (tokens / (ms / 1000)).toFixed(2) : '-';
 }
 
-/** The prompt: -p's text, or a file's (-f, as llama.cpp takes long prompts), never both. */
-function promptOf(flags: RunFlags): string {
+/** The prompt: the words after the model, -p's text, or a file's (-f, as llama.cpp takes long prompts); one of them. */
+function promptOf(words: readonly string[], flags: RunFlags): string {
+  const given = [words.length > 0, flags.prompt !== undefined, flags.file !== undefined].filter(Boolean).length;
+  if (given > 1) fail('BAD_ARGUMENT', 'give the prompt one way: after the model, with -p, or with -f');
+  if (words.length > 0) return words.join(' ');
   if (flags.file === undefined) return flags.prompt ?? '';
-  if (flags.prompt !== undefined) fail('BAD_ARGUMENT', 'give the prompt with -p or with -f, not both');
   try {
     return readFileSync(flags.file, 'utf8');
   } catch (e) {
@@ -99,7 +102,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('run')
     .description('Generate text from a prompt, streamed to stdout; speeds are printed to stderr')
-    .requiredOption('-m, --model <path>', 'a .gguf file or a Hugging Face model folder')
+    .argument('[model]', 'a .gguf file or a Hugging Face model folder (or -m)')
+    .argument('[prompt...]', 'the prompt (or -p or -f); several arguments are joined with spaces')
+    .option('-m, --model <path>', 'a .gguf file or a Hugging Face model folder')
     .option('-p, --prompt <text>', 'the prompt (default: empty, generation starts from BOS)')
     .option('-f, --file <path>', 'read the prompt from a file')
     .option('--no-display-prompt', 'print only the generated text, not the prompt before it')
@@ -120,10 +125,13 @@ export function register(program: Command): void {
       RANDOM_SEED,
     )
     .addOption(new Option('--stop <text...>', 'stop before any of these strings'));
-  addBackendFlags(cmd).action(async (flags: RunFlags) => {
-    const prompt = promptOf(flags);
+  addBackendFlags(cmd).action(async (first: string | undefined, rest: string[], flags: RunFlags) => {
+    // With -m, every argument is prompt text (`run -m model.gguf "Hello"`).
+    const withFlag = flags.model !== undefined;
+    const path = modelPath(withFlag ? undefined : first, flags.model);
+    const prompt = promptOf(withFlag && first !== undefined ? [first, ...rest] : rest, flags);
     const seed = flags.seed === RANDOM_SEED ? randomSeed() : flags.seed;
-    const model = await loadWithProgress(flags.model, flags);
+    const model = await loadWithProgress(path, flags);
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
     process.once('SIGINT', onSigint);
