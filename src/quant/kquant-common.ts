@@ -9,6 +9,7 @@
  * Inputs are finite: quant/index.ts refuses NaN and infinities before any quantizer runs.
  */
 import { readHalf, writeHalf } from './f16.js';
+import { largestMagnitude } from './largest-magnitude.js';
 
 export const QK_K = 256;
 
@@ -37,52 +38,52 @@ export function nearestInt(v: number): number {
   return (bitsI32[0]! & 0x007fffff) - 0x00400000;
 }
 
+/** The x²-weighted sums Σw·x·l and Σw·l² of the last symmetricQuants call. */
+const fit = new Float32Array(2);
+
+/**
+ * Symmetric quants l = clamp(round(iscale·x), -nmax, nmax-1) of x[xo..xo+n) into Ls[0..n), and their sums into `fit`
+ * with weights w = x², accumulated in C's order and float rounding: the first step of make_qx_quants and make_q3_quants.
+ */
+function symmetricQuants(n: number, nmax: number, iscale: number, x: Float32Array, xo: number, Ls: Int8Array): void {
+  let sumlx = 0;
+  let suml2 = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[xo + i]!;
+    const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
+    Ls[i] = l;
+    const w = f(xi * xi);
+    sumlx = f(sumlx + f(f(w * xi) * l));
+    suml2 = f(suml2 + f(f(w * l) * l));
+  }
+  fit[0] = sumlx;
+  fit[1] = suml2;
+}
+
+const qxSigned = new Int8Array(QK_K);
+
 /**
  * make_qx_quants with rmse_type 1 and no importance weights (the variant Q6_K uses): symmetric quants in
  * [-nmax, nmax-1] for x[xo..xo+n), written to L as l + nmax; returns the scale minimizing the x²-weighted
  * error over 19 candidate inverse scales -(nmax + 0.1·is)/max.
  */
 export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[xo + i]!);
-    if (ax > amax) {
-      amax = ax;
-      max = x[xo + i]!;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
+  const max = largestMagnitude(x, xo, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     L.fill(0, lo, lo + n);
     return 0;
   }
-  let iscale = f(-nmax / max);
-  let sumlx = 0;
-  let suml2 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = x[xo + i]!;
-    const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
-    L[lo + i] = l + nmax;
-    const w = f(xi * xi);
-    sumlx = f(sumlx + f(f(w * xi) * l));
-    suml2 = f(suml2 + f(f(w * l) * l));
-  }
-  let scale = suml2 !== 0 ? f(sumlx / suml2) : 0;
-  let best = f(scale * sumlx);
+  symmetricQuants(n, nmax, f(-nmax / max), x, xo, qxSigned);
+  for (let i = 0; i < n; i++) L[lo + i] = qxSigned[i]! + nmax;
+  let scale = fit[1] !== 0 ? f(fit[0]! / fit[1]!) : 0;
+  let best = f(scale * fit[0]!);
   for (let is = -9; is <= 9; is++) {
     if (is === 0) continue;
-    iscale = f(-f(nmax + f(TENTH * is)) / max);
-    sumlx = 0;
-    suml2 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = x[xo + i]!;
-      const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
-      const w = f(xi * xi);
-      sumlx = f(sumlx + f(f(w * xi) * l));
-      suml2 = f(suml2 + f(f(w * l) * l));
-    }
+    symmetricQuants(n, nmax, f(-f(nmax + f(TENTH * is)) / max), x, xo, qxSigned);
+    const sumlx = fit[0]!;
+    const suml2 = fit[1]!;
     if (suml2 > 0 && f(sumlx * sumlx) > f(best * suml2)) {
-      for (let i = 0; i < n; i++) L[lo + i] = nmax + clamp(nearestInt(f(iscale * x[xo + i]!)), -nmax, nmax - 1);
+      for (let i = 0; i < n; i++) L[lo + i] = qxSigned[i]! + nmax;
       scale = f(sumlx / suml2);
       best = f(scale * sumlx);
     }
@@ -96,30 +97,14 @@ export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: numbe
  * `Ls` is scratch for the signed quants.
  */
 export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number, Ls: Int8Array): number {
-  let max = 0;
-  let amax = 0;
-  for (let i = 0; i < n; i++) {
-    const ax = Math.abs(x[xo + i]!);
-    if (ax > amax) {
-      amax = ax;
-      max = x[xo + i]!;
-    }
-  }
-  if (amax < GROUP_MAX_EPS) {
+  const max = largestMagnitude(x, xo, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
     L.fill(0, lo, lo + n);
     return 0;
   }
-  const iscale = f(-nmax / max);
-  let sumlx = 0;
-  let suml2 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = x[xo + i]!;
-    const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
-    Ls[i] = l;
-    const w = f(xi * xi);
-    sumlx = f(sumlx + f(f(w * xi) * l));
-    suml2 = f(suml2 + f(f(w * l) * l));
-  }
+  symmetricQuants(n, nmax, f(-nmax / max), x, xo, Ls);
+  let sumlx = fit[0]!;
+  let suml2 = fit[1]!;
   for (let itry = 0; itry < 5; itry++) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
@@ -257,13 +242,26 @@ export function makeQkx2Quants(
 }
 
 /** The 6-bit scale of sub-block j (0..7) from Q4_K/Q5_K's 12 packed bytes at q[o..o+12) (get_scale_min_k4). */
-export function scaleK4(j: number, q: Uint8Array, o: number): number {
+function scaleK4(j: number, q: Uint8Array, o: number): number {
   return j < 4 ? q[o + j]! & 63 : (q[o + j + 4]! & 0xf) | ((q[o + j - 4]! >> 6) << 4);
 }
 
 /** The 6-bit min of sub-block j (0..7) from Q4_K/Q5_K's 12 packed bytes at q[o..o+12) (get_scale_min_k4). */
-export function minK4(j: number, q: Uint8Array, o: number): number {
+function minK4(j: number, q: Uint8Array, o: number): number {
   return j < 4 ? q[o + j + 4]! & 63 : (q[o + j + 4]! >> 4) | ((q[o + j]! >> 6) << 4);
+}
+
+/**
+ * The 8 sub-block scales d·scale_j and offsets dmin·min_j of the Q4_K/Q5_K super-block at b[o..): x = scale·q - offset.
+ * Each is an f16 times a 6-bit integer, exact in f32, so these are the values C's float math computes.
+ */
+export function subBlockScalesK4(b: Uint8Array, o: number, scales: Float32Array, offsets: Float32Array): void {
+  const d = readHalf(b, o);
+  const dmin = readHalf(b, o + 2);
+  for (let j = 0; j < 8; j++) {
+    scales[j] = d * scaleK4(j, b, o + 4);
+    offsets[j] = dmin * minK4(j, b, o + 4);
+  }
 }
 
 /**
@@ -281,6 +279,8 @@ const k4Weights = new Float32Array(32);
 const k4Scales = new Float32Array(8);
 const k4Mins = new Float32Array(8);
 const k4Laux = new Uint8Array(32);
+const k4RoundedScales = new Float32Array(8);
+const k4RoundedMins = new Float32Array(8);
 
 /**
  * What quantize_row_q4_K_ref and quantize_row_q5_K_ref share, everything but the packing of the quants:
@@ -321,12 +321,11 @@ export function quantizeSuperBlockK4(x: Float32Array, xo: number, p: Qkx2Search,
   }
   writeHalf(dst, o, f(maxScale / 63));
   writeHalf(dst, o + 2, f(maxMin / 63));
-  const d = readHalf(dst, o);
-  const dmin = readHalf(dst, o + 2);
+  subBlockScalesK4(dst, o, k4RoundedScales, k4RoundedMins);
   for (let j = 0; j < 8; j++) {
-    const dj = f(d * scaleK4(j, dst, sc));
+    const dj = k4RoundedScales[j]!;
     if (dj === 0) continue; // C's `if (!d)`: a NaN scale (inf·0) is not zero and goes on
-    const dm = f(dmin * minK4(j, dst, sc));
+    const dm = k4RoundedMins[j]!;
     const xj = xo + 32 * j;
     for (let l = 0; l < 32; l++) L[32 * j + l] = clamp(nearestInt(f(f(x[xj + l]! + dm) / dj)), 0, p.nmax);
   }

@@ -2,6 +2,7 @@ import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
 import { QK_K, clamp, f, int8, makeQ3Quants, nearestInt, pack2Bits } from './kquant-common.js';
+import { largestMagnitude } from './largest-magnitude.js';
 
 /*
  * Q3_K super-block, 110 bytes for 256 values in 16 groups of 16:
@@ -50,16 +51,8 @@ export const Q3_K: QuantFormat = {
   },
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
-      let maxScale = 0;
-      let amax = 0;
-      for (let g = 0; g < 16; g++) {
-        const scale = makeQ3Quants(16, 4, src, x + 16 * g, L, 16 * g, signedL);
-        scales[g] = scale;
-        if (Math.abs(scale) > amax) {
-          amax = Math.abs(scale);
-          maxScale = scale;
-        }
-      }
+      for (let g = 0; g < 16; g++) scales[g] = makeQ3Quants(16, 4, src, x + 16 * g, L, 16 * g, signedL);
+      const maxScale = largestMagnitude(scales, 0, 16);
       dst.fill(0, o + SCALES, o + D);
       if (maxScale !== 0) {
         const iscale = f(-32 / maxScale);

@@ -1,12 +1,12 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { readHalf, writeHalf } from './f16.js';
+import { readHalf } from './f16.js';
+import { QK, scaleAffine } from './legacy-block.js';
 
 /**
  * Q4_1 block: f16 scale d, f16 minimum m, then 16 bytes of 4-bit quants (element j in the low nibble of byte j,
  * element j+16 in the high nibble). x = q * d + m.
  */
-const QK = 32;
 const BLOCK_BYTES = 4 + QK / 2;
 
 export const Q4_1: QuantFormat = {
@@ -26,22 +26,8 @@ export const Q4_1: QuantFormat = {
   // quantize_row_q4_1_ref: the block's [min, max] split into 15 steps; q = trunc((x - min) / d + 0.5), capped at 15.
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK) {
-      let min = Infinity;
-      let max = -Infinity;
-      for (let j = 0; j < QK; j++) {
-        const v = src[x + j]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      const d = Math.fround(Math.fround(max - min) / 15);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      writeHalf(dst, o, d);
-      writeHalf(dst, o + 2, min);
-      for (let j = 0; j < QK / 2; j++) {
-        const lo = Math.min(15, Math.fround(Math.fround(Math.fround(src[x + j]! - min) * id) + 0.5) | 0);
-        const hi = Math.min(15, Math.fround(Math.fround(Math.fround(src[x + j + QK / 2]! - min) * id) + 0.5) | 0);
-        dst[o + 4 + j] = lo | (hi << 4);
-      }
+      const v = scaleAffine(src, x, 16, dst, o);
+      for (let j = 0; j < QK / 2; j++) dst[o + 4 + j] = Math.min(15, v[j]! | 0) | (Math.min(15, v[j + QK / 2]! | 0) << 4);
     }
   },
 };

@@ -1,25 +1,13 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { readHalf, writeHalf } from './f16.js';
+import { readHalf } from './f16.js';
+import { QK, readHighBits, scaleSymmetric, writeHighBits } from './legacy-block.js';
 
 /**
  * Q5_0 block: f16 scale d, a u32 of fifth bits (bit j for element j), then 16 bytes of low nibbles
  * (element j low, element j+16 high). x = (q - 16) * d.
  */
-const QK = 32;
 const BLOCK_BYTES = 6 + QK / 2;
-
-/** The little-endian u32 of fifth bits at `offset`; Q5_1 stores the same word. */
-export function readHighBits(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
-}
-
-export function writeHighBits(bytes: Uint8Array, offset: number, qh: number): void {
-  bytes[offset] = qh & 0xff;
-  bytes[offset + 1] = (qh >>> 8) & 0xff;
-  bytes[offset + 2] = (qh >>> 16) & 0xff;
-  bytes[offset + 3] = qh >>> 24;
-}
 
 export const Q5_0: QuantFormat = {
   type: GGMLType.Q5_0,
@@ -37,22 +25,11 @@ export const Q5_0: QuantFormat = {
   // quantize_row_q5_0_ref: as Q4_0 with 32 levels, d = max / -16 from the signed largest-magnitude value.
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK) {
-      let amax = 0;
-      let max = 0;
-      for (let j = 0; j < QK; j++) {
-        const v = src[x + j]!;
-        if (amax < Math.abs(v)) {
-          amax = Math.abs(v);
-          max = v;
-        }
-      }
-      const d = Math.fround(max / -16);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      writeHalf(dst, o, d);
+      const v = scaleSymmetric(src, x, 32, dst, o);
       let qh = 0;
       for (let j = 0; j < QK / 2; j++) {
-        const lo = Math.min(31, Math.fround(Math.fround(src[x + j]! * id) + 16.5) | 0);
-        const hi = Math.min(31, Math.fround(Math.fround(src[x + j + QK / 2]! * id) + 16.5) | 0);
+        const lo = Math.min(31, v[j]! | 0);
+        const hi = Math.min(31, v[j + QK / 2]! | 0);
         dst[o + 6 + j] = (lo & 0x0f) | ((hi & 0x0f) << 4);
         qh |= ((lo >>> 4) << j) | ((hi >>> 4) << (j + QK / 2));
       }

@@ -1,13 +1,12 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { readHalf, writeHalf } from './f16.js';
-import { readHighBits, writeHighBits } from './q5_0.js';
+import { readHalf } from './f16.js';
+import { QK, readHighBits, scaleAffine, writeHighBits } from './legacy-block.js';
 
 /**
  * Q5_1 block: f16 scale d, f16 minimum m, a u32 of fifth bits (bit j for element j), then 16 bytes of low
  * nibbles (element j low, element j+16 high). x = q * d + m.
  */
-const QK = 32;
 const BLOCK_BYTES = 8 + QK / 2;
 
 export const Q5_1: QuantFormat = {
@@ -28,21 +27,11 @@ export const Q5_1: QuantFormat = {
   // quantize_row_q5_1_ref: [min, max] in 31 steps; unlike Q4_1 the C has no cap (the top value lands on 31).
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK) {
-      let min = Infinity;
-      let max = -Infinity;
-      for (let j = 0; j < QK; j++) {
-        const v = src[x + j]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
-      const d = Math.fround(Math.fround(max - min) / 31);
-      const id = d !== 0 ? Math.fround(1 / d) : 0;
-      writeHalf(dst, o, d);
-      writeHalf(dst, o + 2, min);
+      const v = scaleAffine(src, x, 32, dst, o);
       let qh = 0;
       for (let j = 0; j < QK / 2; j++) {
-        const lo = Math.fround(Math.fround(Math.fround(src[x + j]! - min) * id) + 0.5) & 0xff;
-        const hi = Math.fround(Math.fround(Math.fround(src[x + j + QK / 2]! - min) * id) + 0.5) & 0xff;
+        const lo = v[j]! & 0xff;
+        const hi = v[j + QK / 2]! & 0xff;
         dst[o + 8 + j] = (lo & 0x0f) | ((hi & 0x0f) << 4);
         qh |= (((lo >>> 4) & 1) << j) | (((hi >>> 4) & 1) << (j + QK / 2));
       }

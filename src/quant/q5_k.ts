@@ -1,7 +1,6 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
-import { readHalf } from './f16.js';
-import { QK_K, type Qkx2Search, f, minK4, quantizeSuperBlockK4, scaleK4 } from './kquant-common.js';
+import { QK_K, type Qkx2Search, f, quantizeSuperBlockK4, subBlockScalesK4 } from './kquant-common.js';
 
 /*
  * Q5_K super-block, 176 bytes for 256 values in 8 sub-blocks of 32:
@@ -16,18 +15,19 @@ const QS = 48;
 /** quantize_row_q5_K_ref's make_qkx2_quants arguments. */
 const SEARCH: Qkx2Search = { nmax: 31, rmin: -0.5, rdelta: f(0.1), nstep: 15, useMad: false };
 const L = new Uint8Array(QK_K);
+const scales = new Float32Array(8);
+const offsets = new Float32Array(8);
 
 export const Q5_K: QuantFormat = {
   type: GGMLType.Q5_K,
   dequantize(src, out, count) {
     for (let o = 0, y = 0; y < count; o += BLOCK_BYTES, y += QK_K) {
-      const d = readHalf(src, o);
-      const dmin = readHalf(src, o + 2);
+      subBlockScalesK4(src, o, scales, offsets);
       for (let j = 0; j < 8; j += 2) {
-        const d1 = d * scaleK4(j, src, o + 4);
-        const m1 = dmin * minK4(j, src, o + 4);
-        const d2 = d * scaleK4(j + 1, src, o + 4);
-        const m2 = dmin * minK4(j + 1, src, o + 4);
+        const d1 = scales[j]!;
+        const m1 = offsets[j]!;
+        const d2 = scales[j + 1]!;
+        const m2 = offsets[j + 1]!;
         const ql = o + QS + 16 * j;
         const qh = o + QH;
         const yj = y + 32 * j;

@@ -2,6 +2,7 @@ import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { readHalf, writeHalf } from './f16.js';
 import { GROUP_MAX_EPS, QK_K, clamp, f, int8, makeQxQuants, nearestInt } from './kquant-common.js';
+import { largestMagnitude } from './largest-magnitude.js';
 
 /*
  * Q6_K super-block, 210 bytes for 256 values in 16 groups of 16:
@@ -42,17 +43,9 @@ export const Q6_K: QuantFormat = {
   },
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
-      let maxScale = 0;
-      let maxAbsScale = 0;
-      for (let g = 0; g < 16; g++) {
-        const scale = makeQxQuants(16, 32, src, x + 16 * g, L, 16 * g);
-        scales[g] = scale;
-        if (Math.abs(scale) > maxAbsScale) {
-          maxAbsScale = Math.abs(scale);
-          maxScale = scale;
-        }
-      }
-      if (maxAbsScale < GROUP_MAX_EPS) {
+      for (let g = 0; g < 16; g++) scales[g] = makeQxQuants(16, 32, src, x + 16 * g, L, 16 * g);
+      const maxScale = largestMagnitude(scales, 0, 16);
+      if (Math.abs(maxScale) < GROUP_MAX_EPS) {
         dst.fill(0, o, o + BLOCK_BYTES);
         continue;
       }

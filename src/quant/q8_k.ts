@@ -1,6 +1,7 @@
 import { GGMLType } from '../tensor/ggml-type.js';
 import type { QuantFormat } from './format.js';
 import { QK_K, f, int8, nearestInt } from './kquant-common.js';
+import { largestMagnitude } from './largest-magnitude.js';
 
 /*
  * Q8_K block (activations for K-quant dot products), 292 bytes for 256 values:
@@ -24,16 +25,8 @@ export const Q8_K: QuantFormat = {
   quantize(src, dst, count) {
     const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
-      let max = 0;
-      let amax = 0;
-      for (let j = 0; j < QK_K; j++) {
-        const ax = Math.abs(src[x + j]!);
-        if (ax > amax) {
-          amax = ax;
-          max = src[x + j]!;
-        }
-      }
-      if (amax === 0) {
+      const max = largestMagnitude(src, x, QK_K);
+      if (max === 0) {
         // C zeroes d and the quants and leaves bsums as they were; zero sums are the only sensible bytes.
         dst.fill(0, o, o + BLOCK_BYTES);
         continue;
