@@ -37,6 +37,11 @@ export interface Backend {
   free(buffer: Float32Array): void;
   /** Takes a matrix's raw ggml bytes (rows × cols of `type`); throws UNSUPPORTED for a type it cannot compute with. */
   matrix(type: GGMLType, rows: number, cols: number, bytes: Uint8Array): Matrix;
+  /**
+   * Optional: a matrix whose bytes the caller then writes into `bytes` (the backend's own memory), so that
+   * weights go from the file to where the kernels read them without a copy in between.
+   */
+  matrixInPlace?(type: GGMLType, rows: number, cols: number): { matrix: Matrix; bytes: Uint8Array };
 
   /** out[n × w.rows] = x[n × w.cols] · wᵀ */
   matmul(out: Float32Array, w: Matrix, x: Float32Array, n: number): void;

@@ -35,7 +35,7 @@ export class GGUFSource implements ModelSource {
   tensor(name: string): SourceTensor | undefined {
     const info = this.file.tensor(name);
     if (info === undefined) return undefined;
-    return { name, type: info.type, dims: info.dims, read: () => this.file.readTensor(info) };
+    return { name, type: info.type, dims: info.dims, read: () => this.file.readTensor(info), readInto: (target) => void this.file.readTensor(info, target) };
   }
 
   close(): void {

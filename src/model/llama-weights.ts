@@ -106,7 +106,16 @@ export function loadLlamaWeights(source: ModelSource, backend: Backend, onProgre
 
   const matrix = (name: string): Matrix => {
     const t = tensors.get(name)!;
-    const m = backend.matrix(t.type, t.dims[1]!, t.dims[0]!, t.read());
+    const rows = t.dims[1]!;
+    const cols = t.dims[0]!;
+    let m: Matrix;
+    if (backend.matrixInPlace !== undefined && t.readInto !== undefined) {
+      const target = backend.matrixInPlace(t.type, rows, cols);
+      t.readInto(target.bytes);
+      m = target.matrix;
+    } else {
+      m = backend.matrix(t.type, rows, cols, t.read());
+    }
     progress(t);
     return m;
   };

@@ -9,6 +9,8 @@ export interface SourceTensor {
   readonly dims: readonly number[];
   /** The tensor's bytes in ggml layout (GGUF naming and Q/K order), read when called. */
   read(): Uint8Array;
+  /** Reads the same bytes straight into `target` (at least their size), with no copy in between; where the file allows. */
+  readInto?(target: Uint8Array): void;
 }
 
 /**
