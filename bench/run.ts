@@ -85,24 +85,25 @@ async function main(): Promise<void> {
         else result.llamaCpp = r;
       }
       models.push({ model: `tinyllama-${type}`, file, fileBytes: statSync(file).size, kvBytes: KV_BYTES_PER_TOKEN * ctx, ...result });
+      write(outDir, { ...header(threads, ctx), models }); // what is measured so far survives an interrupted run
     }
   }
   const kernels = has('no-kernels') ? undefined : (say('\nkernel micro-benchmark'), await kernelBenchmark([1, threads], capMs, (s) => say(`  ${s}`)));
-  const report: BenchReport = {
-    date: new Date().toISOString(),
-    machine: `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`,
-    node: process.versions.node,
-    threads,
-    ctx,
-    loadAverage: loadavg(),
-    models,
-    ...(kernels === undefined ? {} : { kernels }),
-  };
+  const md = write(outDir, { ...header(threads, ctx), models, ...(kernels === undefined ? {} : { kernels }) });
+  process.stdout.write(`\n${md}\nwritten: ${join(outDir, 'results.md')}, results.json, chart.svg\n`);
+}
+
+function header(threads: number, ctx: number): Omit<BenchReport, 'models' | 'kernels'> {
+  return { date: new Date().toISOString(), machine: `${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`, node: process.versions.node, threads, ctx, loadAverage: loadavg() };
+}
+
+/** Writes results.json, results.md and chart.svg; returns the Markdown. */
+function write(outDir: string, report: BenchReport): string {
   const md = markdown(report);
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(join(outDir, 'results.md'), md);
   writeFileSync(join(outDir, 'chart.svg'), svgChart(report));
-  process.stdout.write(`\n${md}\nwritten: ${join(outDir, 'results.md')}, results.json, chart.svg\n`);
+  return md;
 }
 
 await main();

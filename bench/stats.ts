@@ -17,7 +17,7 @@ export interface RepeatOptions {
   readonly maxRuns?: number;
   /** Stop once the coefficient of variation is below this. Default 0.05. */
   readonly targetCv?: number;
-  /** Stop adding runs after this many milliseconds (minRuns are always done). */
+  /** Stop adding runs after this many milliseconds (after minRuns, or after one run that alone took longer). */
   readonly capMs: number;
 }
 
@@ -39,8 +39,9 @@ export async function repeat(once: () => Promise<number> | number, options: Repe
   const t0 = performance.now();
   for (;;) {
     values.push(await once());
-    if (values.length < minRuns) continue;
-    if (values.length >= maxRuns || summarize(values).cv < targetCv || performance.now() - t0 > capMs) break;
+    const late = performance.now() - t0 > capMs;
+    if (values.length < minRuns && !(late && values.length === 1)) continue;
+    if (values.length >= maxRuns || summarize(values).cv < targetCv || late) break;
   }
   return summarize(values);
 }
