@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealizarError } from '../src/errors.js';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { Bytes, T, kvStr, kvU32, rawGGUF, tempDir, writeTemp, type RawGGUF, type RawKV, type RawTensor } from './gguf-bytes.js';
+import { isError } from './helpers/refusal.js';
 
 const dir = tempDir('gguf-bad');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,17 +13,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Opening `path` must fail with `code` and a one-line message naming the file and `parts`, quickly. */
 function assertRefused(path: string, code: string, ...parts: (string | RegExp)[]): void {
   const start = performance.now();
-  assert.throws(
-    () => GGUFFile.open(path).close(),
-    (e: unknown) => {
-      assert.ok(e instanceof RealizarError, `${path}: expected a RealizarError, got ${e instanceof Error ? e.stack : String(e)}`);
-      assert.equal(e.code, code, e.message);
-      assert.ok(!e.message.includes('\n'), `one line: ${e.message}`);
-      assert.ok(e.message.includes(path), `names the file: ${e.message}`);
-      for (const p of parts) assert.ok(typeof p === 'string' ? e.message.includes(p) : p.test(e.message), `'${e.message}' should mention ${String(p)}`);
-      return true;
-    },
-  );
+  assert.throws(() => GGUFFile.open(path).close(), isError(code, path, ...parts));
   assert.ok(performance.now() - start < 1000, `${path} took ${performance.now() - start} ms to refuse`);
 }
 

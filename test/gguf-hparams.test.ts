@@ -2,35 +2,19 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealizarError } from '../src/errors.js';
 import { llamaConfigFromGGUF } from '../src/gguf/hparams.js';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { GGUFValueType, type GGUFMetadataEntry } from '../src/gguf/types.js';
 import { GGUFEntry, writeGGUF } from '../src/gguf/writer.js';
 import type { LlamaConfig } from '../src/model/config.js';
 import { GGMLType } from '../src/tensor/ggml-type.js';
 import { tempDir } from './gguf-bytes.js';
+import { withGGUF } from './helpers/gguf-file.js';
+import { isError } from './helpers/refusal.js';
+
+const configOf = (path: string): LlamaConfig => withGGUF(path, llamaConfigFromGGUF);
 
 const dir = tempDir('gguf-hparams');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function configOf(path: string): LlamaConfig {
-  const f = GGUFFile.open(path);
-  try {
-    return llamaConfigFromGGUF(f);
-  } finally {
-    f.close();
-  }
-}
-
-function isError(code: string, ...parts: string[]): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof RealizarError, `expected a RealizarError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const p of parts) assert.ok(e.message.includes(p), `'${e.message}' should mention '${p}'`);
-    return true;
-  };
-}
 
 test('stories260K: values from gguf-py, llama.cpp defaults for what the file leaves out', () => {
   const ref = JSON.parse(readFileSync('../shared/reference/info/stories260K.json', 'utf8')) as { metadata: Record<string, number> };

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { humanBytes, humanCount, modelInfo, type ModelInfo } from '../src/gguf/info.js';
+import { withGGUF } from './helpers/gguf-file.js';
 
 /** reference/info/*.json: what gguf-py reads from each model file. */
 interface Reference {
@@ -22,14 +22,7 @@ interface RefArray {
 
 const REF_DIR = '../shared/reference/info';
 
-function infoOf(path: string): ModelInfo {
-  const f = GGUFFile.open(path);
-  try {
-    return modelInfo(f);
-  } finally {
-    f.close();
-  }
-}
+const infoOf = (path: string): ModelInfo => withGGUF(path, modelInfo);
 
 const isRefArray = (v: unknown): v is RefArray => typeof v === 'object' && v !== null && 'array_of' in v;
 

@@ -2,25 +2,15 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealizarError } from '../src/errors.js';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { GGUFValueType } from '../src/gguf/types.js';
 import { layoutGGUF } from '../src/gguf/writer.js';
 import { GGMLType } from '../src/tensor/ggml-type.js';
 import { Bytes, T, kvStr, kvU32, rawGGUF, tempDir, writeTemp } from './gguf-bytes.js';
+import { isError } from './helpers/refusal.js';
 
 const dir = tempDir('gguf-reader');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function isError(code: string, ...parts: string[]): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof RealizarError, `expected a RealizarError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const p of parts) assert.ok(e.message.includes(p), `'${e.message}' should mention '${p}'`);
-    assert.ok(!e.message.includes('\n'), 'one-line message');
-    return true;
-  };
-}
 
 test('opens stories260K and reads its header', () => {
   const f = GGUFFile.open('../shared/models/stories260K.gguf');

@@ -2,24 +2,15 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealizarError } from '../src/errors.js';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { GGUFValueType } from '../src/gguf/types.js';
 import { GGUFEntry, tensorSourcesOf, writeGGUF, type GGUFTensorSource } from '../src/gguf/writer.js';
 import { GGMLType } from '../src/tensor/ggml-type.js';
 import { T, kvStr, kvU32, rawGGUF, tempDir } from './gguf-bytes.js';
+import { isError } from './helpers/refusal.js';
 
 const dir = tempDir('gguf-writer');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function isError(code: string, ...parts: string[]): (e: unknown) => boolean {
-  return (e) => {
-    assert.ok(e instanceof RealizarError, `expected a RealizarError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const p of parts) assert.ok(e.message.includes(p), `'${e.message}' should mention '${p}'`);
-    return true;
-  };
-}
 
 /** Every GGUF in the shared data that llama.cpp can load, with how many each folder must hold. */
 const CORPUS: readonly [string, number][] = [

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readHFConfig } from '../src/hf/config.js';
 import { GGUFFile } from '../src/gguf/reader.js';
-import { RealizarError } from '../src/errors.js';
+import { expectError } from './helpers/refusal.js';
 
 const BASE = JSON.parse(readFileSync('../shared/hf/llama-tiny-hf/config.json', 'utf8')) as Record<string, unknown>;
 
@@ -21,15 +21,6 @@ function withConfig<T>(changes: Record<string, unknown>, fn: (dir: string) => T,
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function expectError(fn: () => unknown, code: string, ...fragments: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof RealizarError, String(e));
-    assert.equal(e.code, code, e.message);
-    for (const f of fragments) assert.ok(e.message.includes(f), `'${e.message}' should mention '${f}'`);
-    return true;
-  });
 }
 
 test('llama-tiny-hf config.json gives the hyper-parameters llama-tiny-shape-F16.gguf stores', () => {

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { GGUFFile } from '../src/gguf/reader.js';
 import type { GGUFTensorInfo } from '../src/gguf/types.js';
 import { RealizarError } from '../src/errors.js';
 import { GGMLType, typeFromName, typeTraits } from '../src/tensor/ggml-type.js';
 import { dequantize, quantize } from '../src/quant/index.js';
 import { nearestInt } from '../src/quant/kquant-common.js';
+import { bits, fileBits } from './helpers/bits.js';
+import { tensorOf, withGGUF } from './helpers/gguf-file.js';
 
 /*
  * The K-quants against llama.cpp itself. ../shared/reference/quant holds an F32 model with awkward rows in every
@@ -18,32 +19,8 @@ import { nearestInt } from '../src/quant/kquant-common.js';
 const REF = '../shared/reference/quant';
 const KQUANTS = ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K'] as const;
 
-function withGGUF<T>(path: string, use: (f: GGUFFile) => T): T {
-  const f = GGUFFile.open(path);
-  try {
-    return use(f);
-  } finally {
-    f.close();
-  }
-}
-
-function tensorOf(f: GGUFFile, name: string): GGUFTensorInfo {
-  const info = f.tensor(name);
-  assert.ok(info, `${f.path} has no tensor ${name}`);
-  return info;
-}
-
 function f32Of(f: GGUFFile, info: GGUFTensorInfo): Float32Array {
   return dequantize(info.type, f.readTensor(info), info.count);
-}
-
-function bits(a: Float32Array): Uint32Array {
-  return new Uint32Array(a.buffer, a.byteOffset, a.length);
-}
-
-function fileBits(path: string): Uint32Array {
-  const b = readFileSync(path);
-  return new Uint32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
 function rmse(a: Float32Array, b: Float32Array): number {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { RealizarError } from '../src/errors.js';
 import { GGMLType, typeFromName, typeName } from '../src/tensor/ggml-type.js';
 import { dequantize, dequantizeRow, quantFormat, quantize } from '../src/quant/index.js';
+import { bits, fileBits } from './helpers/bits.js';
+import { tensorOf, withGGUF } from './helpers/gguf-file.js';
 
 /*
  * The 32-element block quants against llama.cpp itself: ../shared/reference/quant holds one F32 model, the same
@@ -12,31 +12,6 @@ import { dequantize, dequantizeRow, quantFormat, quantize } from '../src/quant/i
  */
 const REF = '../shared/reference/quant';
 const LEGACY = ['Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0'] as const;
-
-function withGGUF<T>(path: string, use: (f: GGUFFile) => T): T {
-  const f = GGUFFile.open(path);
-  try {
-    return use(f);
-  } finally {
-    f.close();
-  }
-}
-
-function tensorOf(f: GGUFFile, name: string) {
-  const info = f.tensor(name);
-  assert.ok(info, `${f.path} has no tensor ${name}`);
-  return info;
-}
-
-/** A float file's bit patterns, so that comparisons are bit-for-bit (and -0 differs from 0). */
-function bitsOfFile(path: string): Uint32Array {
-  const bytes = readFileSync(path);
-  return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
-function bits(a: Float32Array): Uint32Array {
-  return new Uint32Array(a.buffer, a.byteOffset, a.length);
-}
 
 function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'lengths differ');
@@ -53,14 +28,14 @@ const sourceF32 = (name: string): Float32Array =>
 
 test('F32 passthrough equals gguf-py on blk.0.attn_q.weight of the source model', () => {
   const got = sourceF32('blk.0.attn_q.weight');
-  assert.equal(firstDifference(bits(got), bitsOfFile(`${REF}/quant-src-F32.attn_q.dequant.f32`)), -1);
+  assert.equal(firstDifference(bits(got), fileBits(`${REF}/quant-src-F32.attn_q.dequant.f32`)), -1);
 });
 
 for (const name of LEGACY) {
   const type = typeFromName(name);
 
   test(`${name}: dequantizing blk.0.attn_q.weight equals gguf-py bit for bit`, () => {
-    const want = bitsOfFile(`${REF}/quant-${name}.attn_q.dequant.f32`);
+    const want = fileBits(`${REF}/quant-${name}.attn_q.dequant.f32`);
     withGGUF(`${REF}/quant-${name}.gguf`, (f) => {
       const info = tensorOf(f, 'blk.0.attn_q.weight');
       assert.equal(info.type, type);

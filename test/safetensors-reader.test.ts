@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SafeTensorsFile } from '../src/safetensors/reader.js';
 import { SafeTensorsCheckpoint } from '../src/safetensors/checkpoint.js';
 import { typedValues } from '../src/safetensors/dtype.js';
-import { RealizarError } from '../src/errors.js';
+import { expectError } from './helpers/refusal.js';
 
 const PR84 = '../shared/hf/vectors/hf-safetensors-pr84';
 const SWIFT = '../shared/hf/vectors/swift-transformers';
@@ -24,16 +24,6 @@ const PR84_FILES: Record<string, { dtype: string; values: readonly (number | big
   // IEEE binary16 encodings of -3, -2, -1, 0, 1, 2 (sign | exponent bias 15 | 10-bit mantissa).
   e: { dtype: 'F16', values: [0xc200, 0xc000, 0xbc00, 0x0000, 0x3c00, 0x4000] },
 };
-
-function expectError(fn: () => unknown, code: string, ...fragments: string[]): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof RealizarError, `expected RealizarError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    for (const f of fragments) assert.ok(e.message.includes(f), `'${e.message}' should mention '${f}'`);
-    assert.ok(!e.message.includes('\n'), 'one-line message');
-    return true;
-  });
-}
 
 test('every pr84 vector file gives its known values and metadata', () => {
   for (const [name, { dtype, values }] of Object.entries(PR84_FILES)) {

@@ -12,15 +12,10 @@ import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
 import { Unigram } from '../src/tokenizer/unigram.js';
 import { TokenType, Vocab } from '../src/tokenizer/vocab.js';
 import { Bytes, kvStr, rawGGUF, T, tempDir, writeTemp, type RawKV } from './gguf-bytes.js';
+import { withGGUF } from './helpers/gguf-file.js';
+import { isError } from './helpers/refusal.js';
 
-function gguf(name: string): Tokenizer {
-  const f = GGUFFile.open(`../shared/vocab/ggml-vocab-${name}.gguf`);
-  try {
-    return tokenizerFromGGUF(f);
-  } finally {
-    f.close();
-  }
-}
+const gguf = (name: string): Tokenizer => withGGUF(`../shared/vocab/ggml-vocab-${name}.gguf`, tokenizerFromGGUF);
 
 const spm = gguf('llama-spm');
 const gpt2 = gguf('gpt-2');
@@ -158,10 +153,6 @@ const strArray = (key: string, items: string[]): RawKV => ({
     for (const s of items) b.str(s);
   },
 });
-
-function isError(code: string, pattern: RegExp): (e: unknown) => boolean {
-  return (e) => e instanceof RealizarError && e.code === code && pattern.test(e.message);
-}
 
 test('GGUF files without tokenizer keys, or with an unknown model or pre-tokenizer, are refused by name', () => {
   const dir = tempDir('tokenizer');
