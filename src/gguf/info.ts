@@ -1,4 +1,5 @@
 import { typeName } from '../tensor/ggml-type.js';
+import { fileTypeName, guessedFileTypeName } from './file-type-name.js';
 import type { GGUFFile } from './reader.js';
 import { GGUFValueType, isGGUFArray, type GGUFValue } from './types.js';
 
@@ -38,6 +39,11 @@ export interface ModelInfo {
   readonly architecture: string | null;
   readonly name: string | null;
   readonly parameterCount: number;
+  /** llama.cpp's name for the file's quantization (general.file_type, or guessed from its tensors as llama.cpp does). */
+  readonly fileType: string;
+  /** Bytes of all tensor data, and bits per weight over all tensors (llama.cpp's "file size" and "BPW"). */
+  readonly tensorBytes: number;
+  readonly bitsPerWeight: number;
   readonly blockCount: number | null;
   /** A per-layer list where the file gives one (llama.cpp allows that). */
   readonly headCount: number | number[] | null;
@@ -97,7 +103,9 @@ export function modelInfo(f: GGUFFile): ModelInfo {
 
   const shares = new Map<string, { tensors: number; bytes: number }>();
   let parameterCount = 0;
+  let tensorBytes = 0;
   for (const t of f.tensors) {
+    tensorBytes += t.byteSize;
     const s = shares.get(typeName(t.type)) ?? { tensors: 0, bytes: 0 };
     s.tensors += 1;
     s.bytes += t.byteSize;
@@ -105,6 +113,7 @@ export function modelInfo(f: GGUFFile): ModelInfo {
     parameterCount += t.count;
   }
 
+  const fileType = f.get('general.file_type');
   const tokenizerModel = stringOf(f.get('tokenizer.ggml.model'));
   const tokens = f.get('tokenizer.ggml.tokens');
   const metadata: Record<string, JsonScalar | ArraySummary> = {};
@@ -119,6 +128,9 @@ export function modelInfo(f: GGUFFile): ModelInfo {
     architecture: arch,
     name: stringOf(f.get('general.name')),
     parameterCount,
+    fileType: typeof fileType === 'number' ? fileTypeName(fileType) : guessedFileTypeName(f.tensors),
+    tensorBytes,
+    bitsPerWeight: parameterCount === 0 ? 0 : (tensorBytes * 8) / parameterCount,
     blockCount: scalar(hp('block_count')),
     headCount: hp('attention.head_count'),
     headCountKv: hp('attention.head_count_kv'),
@@ -163,6 +175,8 @@ export function humanCount(n: number): string {
   return String(n);
 }
 
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 const listText = (v: number | number[] | null): string => (v === null ? '-' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 
 /** The human-readable report `realizar info` prints. */
@@ -177,7 +191,9 @@ export function formatInfo(info: ModelInfo, withTensors: boolean): string {
     ['embedding', listText(info.embeddingLength)],
     ['feed-forward', listText(info.feedForwardLength)],
     ['context', listText(info.contextLength)],
-    ['quantization', info.quantization.map((q) => `${q.type}: ${q.tensors} tensors, ${humanBytes(q.bytes)}`).join('; ') || '-'],
+    ['file type', info.tensorCount === 0 ? '-' : info.fileType],
+    ['weights', info.tensorCount === 0 ? '-' : `${humanBytes(info.tensorBytes)} (${info.bitsPerWeight.toFixed(2)} bits per weight)`],
+    ['quantization', info.quantization.map((q) => `${q.type}: ${plural(q.tensors, 'tensor')}, ${humanBytes(q.bytes)}`).join('; ') || '-'],
     ['tokenizer', info.tokenizer === null ? '-' : `${info.tokenizer.model} (${info.tokenizer.kind}${info.tokenizer.pre ? `, pre ${info.tokenizer.pre}` : ''}), ${info.tokenizer.vocabSize} tokens`],
     ['chat template', info.chatTemplate ? 'yes' : 'no'],
     ['tensors', `${info.tensorCount} (data at byte ${info.dataOffset}, aligned to ${info.alignment})`],
