@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { fail } from '../errors.js';
+import { readAt } from '../io/read-at.js';
 import { dtypeSize, isSafeTensorsDType, typedValues, type SafeTensorsDType, type SafeTensorsValues } from './dtype.js';
 
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating anything. */
@@ -16,14 +17,10 @@ export interface SafeTensorInfo {
   readonly count: number;
 }
 
-/** Reads `length` bytes at `position` with as many positional reads as it takes. */
+/** Fills `out` from `position`; a file that ends first is refused, naming `what` was being read. */
 function readFully(fd: number, path: string, out: Uint8Array, position: number, what: string): void {
-  let done = 0;
-  while (done < out.byteLength) {
-    const n = readSync(fd, out, done, Math.min(out.byteLength - done, 1 << 30), position + done);
-    if (n <= 0) fail('BAD_FILE', `${path}: ${what} could not be read at offset ${position + done} (file truncated or shrank?)`);
-    done += n;
-  }
+  const got = readAt(fd, out, position);
+  if (got < out.byteLength) fail('BAD_FILE', `${path}: ${what} could not be read at offset ${position + got} (file truncated or shrank?)`);
 }
 
 function parseHeaderJSON(path: string, text: string): Record<string, unknown> {
