@@ -67,14 +67,14 @@ test('stories260K: 200 greedy tokens from BOS equal llama2.c\'s expected text', 
  * The random-weight models have nearly flat logits (range ~2.7 over 32000 tokens), so greedy paths meet
  * near-ties. They must equal llama.cpp's token for token until a step where our two candidates are within
  * 1e-3 of the logit range, or the model's per-position logit tolerance if larger (measured: Q8_0 parts at
- * step 18 by 2.1e-4, Q4_0 at step 3 by 1.6e-3; the others match all 64 steps), and for at least as many
- * steps as measured.
+ * step 18 by 2.1e-4; the others, Q4_0 included since activation-rounding.ts rounds Q8_0 ties as x86 llama.cpp
+ * does, match all 64 steps), and for at least as many steps as measured.
  */
 const MIN_STEPS: Record<string, number> = {
   'llama-2-tiny-random': 64,
   'llama-tiny-shape-F16': 64,
   'llama-tiny-shape-Q8_0': 18,
-  'llama-tiny-shape-Q4_0': 3,
+  'llama-tiny-shape-Q4_0': 64,
   'llama-tiny-shape-Q4_K_M': 64,
 };
 

@@ -22,7 +22,7 @@ export const EMULATED_TOLERANCE: Readonly<Record<string, number>> = {
   'llama-2-tiny-random': 1e-6,
   'llama-tiny-shape-F16': 4e-4,
   'llama-tiny-shape-Q8_0': 1e-6,
-  'llama-tiny-shape-Q4_0': 1.2e-2,
+  'llama-tiny-shape-Q4_0': 1e-6,
   'llama-tiny-shape-Q4_K_M': 5e-3,
 };
 
