@@ -23,6 +23,8 @@ test('--no-display-prompt leaves only the generated text on stdout; -f reads the
   const fromFile = realizar(['run', '-m', STORIES, '-f', file, '-n', '64', ...GREEDY]);
   assert.equal(fromFile.status, 0, fromFile.stderr);
   assert.equal(fromFile.stdout, `${ref.prompt}${ref.greedy_text}\n`);
+  const fromStdin = realizar(['run', '-m', STORIES, '-f', '-', '-n', '64', ...GREEDY], { input: ref.prompt });
+  assert.equal(fromStdin.stdout, fromFile.stdout);
   // Nothing but text on stdout, and no terminal control codes on a stderr that is not a terminal (no progress bar).
   assert.doesNotMatch(fromFile.stderr, /\x1b/);
 });
@@ -38,6 +40,16 @@ test('the model and prompt may be given as arguments, as `ollama run` takes them
   const info = realizar(['info', STORIES]);
   assert.equal(info.status, 0, info.stderr);
   assert.equal(realizar(['info', '-m', STORIES]).stdout, info.stdout);
+});
+
+test('--stop repeats, and does not swallow a prompt given after it', () => {
+  const ref = reference('stories260K', 0);
+  const cut = Math.min(ref.greedy_text.indexOf('Lily'), ref.greedy_text.indexOf('park'));
+  assert.ok(cut > 0);
+  const r = realizar(['run', STORIES, '--stop', 'park', '--stop', 'Lily', ref.prompt, '-n', '64', ...GREEDY]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `${ref.prompt}${ref.greedy_text.slice(0, cut)}\n`);
+  assert.match(r.stderr, /finished: stop/);
 });
 
 test('--seed -1 picks a random seed and prints it; that seed repeats the run', () => {
@@ -56,7 +68,7 @@ test('--seed -1 picks a random seed and prints it; that seed repeats the run', (
 test('--version is the package version even when npm says otherwise', () => {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
   // npx sets npm_package_version to the version of the project it runs in.
-  const r = realizar(['--version'], { ...process.env, npm_package_version: '99.99.99' });
+  const r = realizar(['--version'], { env: { ...process.env, npm_package_version: '99.99.99' } });
   assert.equal(r.status, 0);
   assert.equal(r.stdout, `${pkg.version}\n`);
 });

@@ -11,8 +11,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function realizar(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env });
+export function realizar(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: options.env ?? process.env, input: options.input ?? '' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

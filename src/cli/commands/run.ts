@@ -92,7 +92,8 @@ function promptOf(words: readonly string[], flags: RunFlags): string {
   if (words.length > 0) return words.join(' ');
   if (flags.file === undefined) return flags.prompt ?? '';
   try {
-    return readFileSync(flags.file, 'utf8');
+    // '-' is standard input: `echo "Once upon a time" | realizar run model.gguf -f -`.
+    return readFileSync(flags.file === '-' ? 0 : flags.file, 'utf8');
   } catch (e) {
     return fail('MISSING', `cannot read prompt file ${flags.file}: ${systemErrorText(e)}`);
   }
@@ -106,7 +107,7 @@ export function register(program: Command): void {
     .argument('[prompt...]', 'the prompt (or -p or -f); several arguments are joined with spaces')
     .option('-m, --model <path>', 'a .gguf file or a Hugging Face model folder')
     .option('-p, --prompt <text>', 'the prompt (default: empty, generation starts from BOS)')
-    .option('-f, --file <path>', 'read the prompt from a file')
+    .option('-f, --file <path>', 'read the prompt from a file (- for standard input)')
     .option('--no-display-prompt', 'print only the generated text, not the prompt before it')
     .option('-n, --n-predict <n>', 'tokens to generate; -1 = until end of text or the context is full', numberFlag('--n-predict', { integer: true, min: -1 }), 128)
     .option('--temp <t>', 'temperature; 0 = greedy', numberFlag('--temp', { min: 0 }), 0.8)
@@ -124,7 +125,8 @@ export function register(program: Command): void {
       numberFlag('--seed', { integer: true, min: RANDOM_SEED, max: Number.MAX_SAFE_INTEGER }),
       RANDOM_SEED,
     )
-    .addOption(new Option('--stop <text...>', 'stop before any of these strings'));
+    // Repeatable rather than variadic: a variadic flag would swallow a prompt given after it as more stop strings.
+    .option('--stop <text>', 'stop before this string (repeat for several)', (text: string, stops: string[] = []) => [...stops, text]);
   addBackendFlags(cmd).action(async (first: string | undefined, rest: string[], flags: RunFlags) => {
     // With -m, every argument is prompt text (`run -m model.gguf "Hello"`).
     const withFlag = flags.model !== undefined;
