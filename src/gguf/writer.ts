@@ -1,5 +1,5 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { RealizarError, fail } from '../errors.js';
+import { RealizarError, fail, systemErrorText } from '../errors.js';
 import { quoted } from './quoted.js';
 import { GGMLType, byteSizeOf, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
@@ -272,7 +272,7 @@ function fsCall<T>(what: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof RealizarError) throw e;
-    return fail('BAD_ARGUMENT', `cannot ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return fail('BAD_ARGUMENT', `cannot ${what}: ${systemErrorText(e)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { fail } from '../errors.js';
+import { fail, systemErrorText } from '../errors.js';
 import { readAt } from '../io/read-at.js';
 import { dtypeSize, isSafeTensorsDType, typedValues, type SafeTensorsDType, type SafeTensorsValues } from './dtype.js';
 
@@ -95,7 +95,7 @@ export class SafeTensorsFile {
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      return fail('MISSING', `cannot open ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return fail('MISSING', `cannot open ${path}: ${systemErrorText(e)}`);
     }
     try {
       return SafeTensorsFile.parse(path, fd);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail } from '../errors.js';
+import { fail, systemErrorText } from '../errors.js';
 import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds } from './end-of-generation.js';
@@ -20,7 +20,7 @@ function readJson(path: string): JsonFields {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return fail('MISSING', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return fail('MISSING', `cannot read ${path}: ${systemErrorText(e)}`);
   }
   try {
     return new JsonFields(path, '$', JSON.parse(text));

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fail } from '../errors.js';
+import { fail, systemErrorText } from '../errors.js';
 import { endOfGenerationIds } from './end-of-generation.js';
 import { SentencePieceBpe, SPACE_MARK, spacedPieces } from './spm.js';
 import { TextTokenizer } from './text-tokenizer.js';
@@ -166,7 +166,7 @@ export function tokenizerFromSentencePiece(path: string): TextTokenizer {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    return fail('MISSING', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    return fail('MISSING', `cannot read ${path}: ${systemErrorText(e)}`);
   }
   const m = parseModel(buf, path);
   if (m.pieces.length === 0) fail('BAD_FILE', `${path}: no pieces: not a SentencePiece model`);
