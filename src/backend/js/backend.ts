@@ -12,10 +12,10 @@ interface JsMatrix extends Matrix {
 
 export interface JsBackendOptions {
   /**
-   * 'exact' (default) computes every product in f32 values with f64 sums. 'llama.cpp' rounds as llama.cpp's CPU
-   * backend does: activations to the type its dot product pairs with each weight type (Q8_0, Q8_K, F16), and
-   * attention through its f16 KV cache (keys, values, queries and attention weights in f16), so that our logits
-   * can be compared with llama.cpp's to float noise.
+   * 'exact' (default) computes every product in f32 values with f64 sums. 'llama.cpp' rounds as llama.cpp's x86
+   * CPU backend does: activations to the type its dot product pairs with each weight type (Q8_0 as its AVX code
+   * rounds, Q8_K, F16), RMS norm in f32, and attention through its f16 KV cache (keys, values, queries and
+   * attention weights in f16), so that our logits can be compared with llama.cpp's to float noise.
    */
   readonly activations?: ActivationRounding;
 }
