@@ -116,21 +116,12 @@ function findAtomStart(re: string): number {
   const counted = /\{\d*,?\d*$/.exec(re);
   const end = counted ? counted.index : re.length;
   const last = re[end - 1];
-  if (last === ']') {
+  const open = last === ']' ? '[' : last === ')' ? '(' : undefined;
+  if (open !== undefined) {
     let depth = 0;
     for (let i = end - 1; i >= 0; i--) {
-      if (re[i] === ']' && re[i - 1] !== '\\') depth++;
-      else if (re[i] === '[' && re[i - 1] !== '\\') {
-        depth--;
-        if (depth === 0) return i;
-      }
-    }
-  }
-  if (last === ')') {
-    let depth = 0;
-    for (let i = end - 1; i >= 0; i--) {
-      if (re[i] === ')' && re[i - 1] !== '\\') depth++;
-      else if (re[i] === '(' && re[i - 1] !== '\\') {
+      if (re[i] === last && re[i - 1] !== '\\') depth++;
+      else if (re[i] === open && re[i - 1] !== '\\') {
         depth--;
         if (depth === 0) return i;
       }
