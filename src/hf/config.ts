@@ -54,22 +54,20 @@ class Keys {
     return this.obj[key];
   }
 
+  private missing(key: string): never {
+    return fail('MISSING', `${this.path}: required key '${key}' is missing`);
+  }
+
   int(key: string, fallback?: number): number {
     const v = this.obj[key];
-    if (v === undefined || v === null) {
-      if (fallback !== undefined) return fallback;
-      return fail('MISSING', `${this.path}: required key '${key}' is missing`);
-    }
+    if (v === undefined || v === null) return fallback ?? this.missing(key);
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) fail('BAD_FILE', `${this.path}: '${key}' must be a positive integer, got ${JSON.stringify(v)}`);
     return v;
   }
 
   num(key: string, fallback?: number): number {
     const v = this.obj[key];
-    if (v === undefined || v === null) {
-      if (fallback !== undefined) return fallback;
-      return fail('MISSING', `${this.path}: required key '${key}' is missing`);
-    }
+    if (v === undefined || v === null) return fallback ?? this.missing(key);
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail('BAD_FILE', `${this.path}: '${key}' must be a positive number, got ${JSON.stringify(v)}`);
     return v;
   }
