@@ -93,6 +93,18 @@ test('prompts: longer than the context, from a missing file, or given twice, are
   assert.ok(text.length > 40 && GREEDY_FROM_BOS.text.startsWith(text), JSON.stringify(text));
 });
 
+test('a KV cache too big for memory is refused in one line, with nothing on stdout', () => {
+  // 10^8 positions of stories260K's cache are 122071 MiB, past the 4 GiB a wasm memory can address.
+  const r = realizar(['run', '-m', STORIES, '-p', 'hi', '--ctx', '100000000', '-n', '-1', '--backend', 'wasm']);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0]!, /warning: a context of 100000000 tokens is longer than the model's trained context/);
+  assertOneLineError(
+    { ...r, stderr: lines.slice(1).join('\n') },
+    /cannot allocate a KV cache for 99999999 tokens \(122071 MiB\) on the wasm backend \(.*\); use a smaller context \(--ctx\) or fewer tokens \(--n-predict\)$/,
+    'huge context',
+  );
+});
+
 test('perplexity on a text too short for two chunks says what to do', () => {
   const short = join(dir, 'short.txt');
   writeFileSync(short, 'Once upon a time there was a cat.\n');

@@ -71,9 +71,17 @@ export class Sequence {
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) fail('BAD_ARGUMENT', `context length must be a positive integer, got ${capacity}`);
     const kvDim = config.headCountKv * config.headDim;
-    for (let l = 0; l < config.blockCount; l++) {
-      this.keys.push(backend.alloc(capacity * kvDim));
-      this.values.push(backend.alloc(capacity * kvDim));
+    try {
+      for (let l = 0; l < config.blockCount; l++) {
+        this.keys.push(backend.alloc(capacity * kvDim));
+        this.values.push(backend.alloc(capacity * kvDim));
+      }
+    } catch (e) {
+      // An ArrayBuffer or wasm memory that cannot grow that far: say how big, and which knob makes it smaller.
+      for (const b of [...this.keys, ...this.values]) backend.free(b);
+      const mib = Math.ceil((2 * config.blockCount * capacity * kvDim * 4) / (1 << 20));
+      const why = e instanceof Error ? e.message : String(e);
+      fail('BAD_ARGUMENT', `cannot allocate a KV cache for ${capacity} tokens (${mib} MiB) on the ${backend.name} backend (${why}); use a smaller context (--ctx) or fewer tokens (--n-predict)`);
     }
     this.scratch = new Scratch(backend, config, Math.min(capacity, MAX_BATCH));
   }

@@ -154,9 +154,10 @@ export function register(program: Command): void {
         signal: abort.signal,
       };
       const stream = model.generate(prompt, options);
-      // Echo the prompt as llama.cpp does, so stdout reads as the whole text.
-      if (flags.displayPrompt) process.stdout.write(prompt);
       let step = await stream.next();
+      // Echo the prompt as llama.cpp does, so stdout reads as the whole text; only once generation has started,
+      // so that a run that fails (a KV cache too big for memory) leaves stdout empty.
+      if (flags.displayPrompt) process.stdout.write(prompt);
       while (step.done !== true) {
         process.stdout.write(step.value.text);
         step = await stream.next();
