@@ -7,7 +7,7 @@ import { SafeTensorsCheckpoint } from '../safetensors/checkpoint.js';
 import { GGMLType } from '../tensor/ggml-type.js';
 import { fileTypeFromName } from './file-type.js';
 import { tokenizerMetadata } from './gguf-vocab.js';
-import type { ConvertProgress } from './progress.js';
+import { startProgress, type ConvertProgress } from './progress.js';
 import { QUANTIZATION_VERSION } from './quantize-model.js';
 import { chooseTensorTypes } from './tensor-types.js';
 
@@ -80,9 +80,8 @@ export function convertHF(dir: string, outputPath: string, typeName: string, opt
       defaultType,
       false,
     );
-    const totalBytes = tensors.reduce((a, t) => a + t.sourceBytes, 0);
-    let done = 0;
-    let bytesDone = 0;
+    const factors = ropeFreqFactors(hf.config);
+    const produced = startProgress(options.onProgress, tensors.length, tensors.reduce((a, t) => a + t.sourceBytes, 0));
     const sources: GGUFTensorSource[] = tensors.map((t) => {
       const type = types.get(t.name)!;
       return {
@@ -91,18 +90,14 @@ export function convertHF(dir: string, outputPath: string, typeName: string, opt
         dims: t.dims,
         data: () => {
           const bytes = t.readAs(type);
-          bytesDone += t.sourceBytes;
-          options.onProgress?.({ tensorsDone: ++done, tensors: tensors.length, bytesDone, bytes: totalBytes, tensor: t.name });
+          produced(t.name, t.sourceBytes);
           return bytes;
         },
       };
     });
-    const factors = ropeFreqFactors(hf.config);
     if (factors !== undefined) {
       sources.unshift({ name: 'rope_freqs.weight', type: GGMLType.F32, dims: [factors.length], data: new Uint8Array(factors.buffer) });
     }
-    // Report the start too, so the bar (and its ETA) appears before the first, often largest, tensor is done.
-    options.onProgress?.({ tensorsDone: 0, tensors: tensors.length, bytesDone: 0, bytes: totalBytes, tensor: '' });
     writeGGUF(outputPath, metadata, sources);
   } finally {
     checkpoint.close();

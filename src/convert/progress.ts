@@ -13,6 +13,20 @@ export interface ConvertProgressEvent {
 
 export type ConvertProgress = (event: ConvertProgressEvent) => void;
 
+/**
+ * Reports the start of a conversion of `tensors` tensors (`bytes` source bytes) at once, so that the bar and its ETA
+ * appear before the first, often largest, tensor is done; returns what to call as each tensor is produced.
+ */
+export function startProgress(onProgress: ConvertProgress | undefined, tensors: number, bytes: number): (tensor: string, sourceBytes: number) => void {
+  let tensorsDone = 0;
+  let bytesDone = 0;
+  onProgress?.({ tensorsDone, tensors, bytesDone, bytes, tensor: '' });
+  return (tensor, sourceBytes) => {
+    bytesDone += sourceBytes;
+    onProgress?.({ tensorsDone: ++tensorsDone, tensors, bytesDone, bytes, tensor });
+  };
+}
+
 function mib(n: number): string {
   return (n / (1 << 20)).toFixed(1);
 }

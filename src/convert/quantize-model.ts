@@ -5,7 +5,7 @@ import { writeGGUF, type GGUFTensorSource } from '../gguf/writer.js';
 import { dequantize, quantize } from '../quant/index.js';
 import { GGMLType, typeName } from '../tensor/ggml-type.js';
 import { fileTypeFromName, isQuantized } from './file-type.js';
-import type { ConvertProgress } from './progress.js';
+import { startProgress, type ConvertProgress } from './progress.js';
 import { chooseTensorTypes, quantizationOrder } from './tensor-types.js';
 
 /** ggml's quantization format version (GGML_QNT_VERSION), written as general.quantization_version. */
@@ -57,10 +57,7 @@ export function quantizeGGUF(inputPath: string, outputPath: string, typeName_: s
     };
     const types = chooseTensorTypes(model, f.tensors.map((t) => ({ name: t.name, dims: t.dims, currentType: t.type })), fileType, defaultType, options.pure ?? false);
     const ordered = quantizationOrder(f.tensors);
-    const totalBytes = ordered.reduce((a, t) => a + t.byteSize, 0);
-    let done = 0;
-    let bytesDone = 0;
-
+    const produced = startProgress(options.onProgress, ordered.length, ordered.reduce((a, t) => a + t.byteSize, 0));
     const tensors: GGUFTensorSource[] = ordered.map((info) => {
       const type = types.get(info.name)!;
       return {
@@ -76,14 +73,11 @@ export function quantizeGGUF(inputPath: string, outputPath: string, typeName_: s
             }
             out = quantize(type, tensorAsF32(info.type, bytes, info.count, info.name));
           }
-          bytesDone += info.byteSize;
-          options.onProgress?.({ tensorsDone: ++done, tensors: ordered.length, bytesDone, bytes: totalBytes, tensor: info.name });
+          produced(info.name, info.byteSize);
           return out;
         },
       };
     });
-    // Report the start too, so the bar (and its ETA) appears before the first, often largest, tensor is done.
-    options.onProgress?.({ tensorsDone: 0, tensors: ordered.length, bytesDone: 0, bytes: totalBytes, tensor: '' });
     writeGGUF(outputPath, quantizedMetadata(f.metadata, fileType), tensors);
   } finally {
     f.close();
