@@ -12,29 +12,29 @@ import { EMULATED_TOLERANCE as EMULATED, compareRows, loadLlama, ourLogits, refe
  * token on the KV cache). Tolerances are max |ours - llama.cpp| over the vocabulary divided by the range of
  * llama.cpp's logits at that position.
  *
- * 'llama.cpp' rounding reproduces what llama.cpp's x86 CPU backend does to activations (Q8_0 as its AVX
- * quantize_row_q8_0 rounds them, Q8_K, F16 before each product, ggml's f32 RMS norm, F16 K/V cache, F16 queries
- * and attention weights); it brings most models to float noise (measured ~1e-7, Q4_0 included). Known residues,
- * measured and bounded here:
- *  Every one left is an F16 rounding flip: a value we compute within ~1e-7 of llama.cpp's (f32 sums in another
- *  order) lies on the other side of an F16 rounding boundary in the KV cache, a query or an attention weight,
- *  and moves by a whole F16 step. Removing them would need llama.cpp's exact summation order in every product.
+ * 'llama.cpp' rounding reproduces what llama.cpp's x86 CPU backend does (the references are reproduced bit for bit
+ * by c392e509 built for AVX-512 without AMX; an AMX build differs for F16, whose AMX kernel keeps activations in
+ * f32): activations rounded to Q8_0 (as its AVX quantize_row_q8_0 rounds), Q8_K or F16 before each product, RMS
+ * norm in f32, F16 K/V cache, F16 queries and attention weights. That brings most models to float noise (~1e-7,
+ * Q4_0 included). Every residue left was traced against llama.cpp's intermediate tensors to an F16 rounding flip:
+ * a value we compute within ~1e-7 of llama.cpp's (f32 sums in another order, or ggml's vectorised expf) lies on
+ * the other side of an F16 rounding boundary and moves by a whole F16 step. Removing them would take llama.cpp's
+ * exact summation order in every product. Measured and bounded here:
  *  - stories260K prompts 1-2 batched: llama.cpp's own batched and incremental logits differ by up to 5.5e-3
  *    (its max_abs_batched_vs_incremental); we match its batched path to 1.8e-4, its incremental to 8e-7 for
  *    prompt 1 and 1.6e-4 for prompt 2 (layer 0's V of token 14, head 2, flips in the F16 cache).
- *  - F16 (dim 256): 2.8e-4, under llama.cpp's own batched-vs-incremental difference (5e-4 .. 7e-4 absolute).
- *  - Q4_K_M: one position (prompt 1, position 3) differs by 3.7e-3, every other by ~1e-7. Traced against
- *    llama.cpp c392e509's intermediate tensors: every input of layer 3's attention agrees to 1e-7, but two of
- *    that token's query values lie on either side of an F16 rounding boundary, which moves one attention
- *    weight of head 7 by an F16 step (attention output off by 6.8e-5) and the following Q8_K products carry it
- *    to the logits.
- *  - Q4_0 used to differ by up to 9.2e-3 at every position after BOS. The cause (found by dumping llama.cpp's
- *    intermediate tensors): a Q4_0 embedding block holds multiples of amax/8, RMS norm (weights all 1 here) scales
- *    them together, so the first layer's activations sit on exact Q8_0 rounding ties (x/d = 63.5 at amax/2). x86 llama.cpp quantizes them with
- *    id = 127/amax and rounds ties to even, the reference quantizer with id = 1/(amax/127) and roundf: one
- *    quantization step apart on those values. Position 0 agreed because no value of BOS's embedding lands where the two roundings part. The
- *    JS backend now rounds like x86 (activation-rounding.ts) and computes the RMS norm with ggml's roundings,
- *    since one ulp there decides a tie.
+ *  - F16 (dim 256): 2.8e-4. Every product rounds its input to F16, so flips start in layer 0's FFN and compound;
+ *    llama.cpp's own batched and incremental paths differ by as much (5e-4 .. 7e-4 absolute).
+ *  - Q4_K_M: one position (prompt 1, position 3) differs by 3.7e-3, every other by ~1e-7. Every input of layer
+ *    3's attention agrees to 1e-7, but two of that token's query values straddle an F16 rounding boundary; one
+ *    attention weight of head 7 moves by an F16 step (attention output off by 6.8e-5) and the Q8_K products
+ *    after it carry that to the logits.
+ *  - Q4_0 used to differ by up to 9.2e-3 at every position after BOS. Cause: a Q4_0 embedding block holds
+ *    multiples of amax/8 and RMS norm (weights all 1 here) scales them together, so layer 0's activations sit on
+ *    exact Q8_0 rounding ties (x/d = 63.5 at amax/2). x86 llama.cpp quantizes them with id = 127/amax and rounds
+ *    ties to even; the reference quantizer uses id = 1/(amax/127) and roundf, one quantization step apart on
+ *    those values (BOS's embedding has none where they part). The JS backend now rounds like x86
+ *    (activation-rounding.ts) and computes RMS norm with ggml's f32 roundings, since one ulp decides a tie.
  * 'exact' rounding (f32 values, f64 sums: the default) is bounded by 6e-4 for float weights and 1.1e-2 for
  * quantized ones (llama.cpp's Q8 activations are the difference).
  */

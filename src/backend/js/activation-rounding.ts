@@ -36,12 +36,12 @@ export function roundLikeVecDot(mode: ActivationRounding, weightType: GGMLType, 
 
 /**
  * The first `count` values (a multiple of 32) as llama.cpp's x86 quantize_row_q8_0 / quantize_row_q8_1 leave them
- * (the AMX kernels call the former, the repacked Q4_0 kernels' quantize_mat_q8_0 does the same arithmetic). They differ from the reference quantizer that
- * writes Q8_0 files in two ways: the inverse scale is 127/amax rather than 1/(amax/127), and x·id is rounded half
- * to even (_mm256_round_ps) rather than away from zero (roundf). Both only matter where x·id is (nearly) a half:
- * activations made from Q4_0 token embeddings lie on a grid of amax/8, so amax/2 lands on 63.5 exactly in one
- * and just below it in the other, moving that value by a whole quantization step (issue #4: Q4_0 logits off by
- * 9e-3 of their range at every position whose token embedding hits such a tie).
+ * (the AMX kernels call the former; the repacked Q4_0 kernels' quantize_mat_q8_0 does the same arithmetic). They
+ * differ from the reference quantizer that writes Q8_0 files in two ways: the inverse scale is 127/amax rather
+ * than 1/(amax/127), and x·id is rounded half to even (_mm256_round_ps) rather than away from zero (roundf). Both
+ * only matter where x·id is (nearly) a half: activations made from Q4_0 token embeddings lie on a grid of amax/8,
+ * so amax/2 lands on 63.5 exactly in one and just below it in the other, moving that value by a whole
+ * quantization step (issue #4: Q4_0 logits off by 9e-3 of their range wherever a token's embedding hits one).
  */
 function roundToQ8_0LikeX86(x: Float32Array, count: number): Float32Array {
   const out = new Float32Array(count);
