@@ -34,6 +34,22 @@ test('Ctrl-C stops a generation promptly, prints the speeds and exits 130', asyn
   assert.ok(text.length > 0 && (GREEDY_FROM_BOS.text.startsWith(text) || text.startsWith(GREEDY_FROM_BOS.text)), JSON.stringify(text.slice(0, 200)));
 });
 
+test('Ctrl-C during a long prompt ends the process at once (a prompt slice cannot be interrupted from JavaScript)', async () => {
+  // ~1500 tokens through a 20M-parameter model on the js backend: seconds of synchronous slices.
+  const prompt = 'the cat sat on the mat '.repeat(250);
+  const child = realizarAsync(['run', '-m', '../shared/models/llama-tiny-shape-F16.gguf', '-p', prompt, '-n', '4', '--backend', 'js']);
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const sent = performance.now();
+  child.kill('SIGINT');
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  const ms = performance.now() - sent;
+  assert.ok(ms < 1000, `took ${ms} ms to stop`);
+  assert.ok(code === 130 || signal === 'SIGINT', `exit ${code} ${signal}`);
+  assert.equal(stdout, '');
+});
+
 test('a reader that closes the pipe (| head) ends the run quietly, without a stack trace', async () => {
   const run = await startLongRun();
   run.child.stdout.destroy();

@@ -55,7 +55,8 @@ async function* run(
   const signal = options.signal;
 
   const started = performance.now();
-  let promptDone = started;
+  // Until the prompt is through, all time spent is prompt time (an abort may come before it is).
+  let promptDone: number | undefined;
   let completionTokens = 0;
   let finishReason: FinishReason = 'length';
   // Text generated after a prompt without text (just BOS) begins the text, and is decoded as such.
@@ -111,12 +112,13 @@ async function* run(
 
   function result(reason: FinishReason): GenerationResult {
     const end = performance.now();
+    const prefilled = promptDone ?? end;
     return {
       finishReason: reason,
       promptTokens: prompt.length,
       completionTokens,
-      promptMs: promptDone - started,
-      generateMs: end - promptDone,
+      promptMs: prefilled - started,
+      generateMs: end - prefilled,
     };
   }
 }

@@ -136,7 +136,6 @@ export function register(program: Command): void {
     const model = await loadWithProgress(path, flags);
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
     try {
       const options: GenerateOptions = {
         maxTokens: flags.nPredict === -1 ? undefined : flags.nPredict,
@@ -155,6 +154,10 @@ export function register(program: Command): void {
       };
       const stream = model.generate(prompt, options);
       let step = await stream.next();
+      // Ctrl-C stops generation between tokens and reports speeds. Not before: a prompt slice is one synchronous
+      // computation (seconds on a big model) that no JavaScript handler can interrupt, so until the first token
+      // Ctrl-C keeps its default effect of ending the process at once. A second Ctrl-C also ends it at once.
+      process.once('SIGINT', onSigint);
       // Echo the prompt as llama.cpp does, so stdout reads as the whole text; only once generation has started,
       // so that a run that fails (a KV cache too big for memory) leaves stdout empty.
       if (flags.displayPrompt) process.stdout.write(prompt);
