@@ -6,7 +6,9 @@ import { fail } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { ApiError, badRequest, toApiError } from './api-error.js';
 import { ServerContext } from './context.js';
+import { ANY_ORIGIN, registerCors, type CorsPolicy } from './cors.js';
 import type { ModelLoader, ServedModel } from './engine.js';
+import { registerFallback } from './fallback.js';
 import { GenerationService } from './generation.js';
 import { ServerMetrics } from './metrics.js';
 import { registerNativeRoutes } from './native.js';
@@ -32,6 +34,8 @@ export interface ServerOptions {
   readonly modelAlias?: string;
   /** A built-in template name or a Jinja file (default: the model's own, else a guess). */
   readonly chatTemplate?: string;
+  /** Which browser origins may call the API (default any, as llama-server); null: no CORS headers. */
+  readonly cors?: CorsPolicy | null;
   /** Largest request body in bytes (default 1 MiB). */
   readonly bodyLimit?: number;
   /** Receives one line per request; default none. */
@@ -120,8 +124,14 @@ function buildApp(ctx: ServerContext, options: ServerOptions, loadError: () => E
 
   // Every body is JSON whatever its content type: `curl -d` sends application/x-www-form-urlencoded.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    let text: string;
+    try {
+      // Strict: a replacement character silently standing in for bad bytes would change the prompt.
+      text = new TextDecoder('utf-8', { fatal: true }).decode(body as Buffer);
+    } catch {
+      return done(badRequest('invalid_utf8', 'the request body is not valid UTF-8; send JSON text encoded as UTF-8'), undefined);
+    }
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
@@ -146,6 +156,9 @@ function buildApp(ctx: ServerContext, options: ServerOptions, loadError: () => E
         ),
       );
     });
+  });
+  if (options.cors !== null) registerCors(app, options.cors ?? ANY_ORIGIN);
+  app.addHook('onRequest', async (request) => {
     if (options.apiKey !== undefined && !OPEN_PATHS.has(request.routeOptions.url ?? '') && !hasKey(request.headers.authorization, options.apiKey)) {
       throw new ApiError(401, 'authentication_error', 'invalid_api_key', 'missing or wrong API key; send the header Authorization: Bearer <key>');
     }
@@ -154,12 +167,11 @@ function buildApp(ctx: ServerContext, options: ServerOptions, loadError: () => E
   app.setErrorHandler((err, _request, reply) => {
     const apiError = toApiError(err);
     if (apiError.status >= 500 && !(err instanceof ApiError)) console.error(err);
+    // A client library backs off for as long as Retry-After says (OpenAI's retries 429 by it).
+    if (apiError.status === 429) reply.header('retry-after', '1');
     return reply.status(apiError.status).send(apiError.body());
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(new ApiError(404, 'not_found_error', 'not_found', `no endpoint ${request.method} ${request.url.split('?')[0]}; see GET /v1/models, POST /v1/chat/completions, POST /generate`).body()),
-  );
-
+  registerFallback(app);
   registerOpenAIRoutes(app, ctx);
   registerNativeRoutes(app, ctx, loadError);
   return app;

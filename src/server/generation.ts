@@ -67,6 +67,10 @@ export class GenerationService {
    * or running and frees the slot of one never started. `arrivedAt` (performance.now()) dates time-to-first-token.
    */
   async admit(prompt: readonly number[], options: GenerateOptions, signal: AbortSignal, arrivedAt: number): Promise<Generation> {
+    const room = this.model.contextLength - prompt.length;
+    // Clients send max_tokens without knowing a local model's context (chat UIs default to thousands):
+    // as llama-server and Ollama, a longer ask is cut to what fits and the reply ends with 'length'.
+    if (options.maxTokens !== undefined && options.maxTokens > room) options = { ...options, maxTokens: room };
     const pending = this.queue.acquire(signal);
     if (pending === null) {
       throw new ApiError(429, 'rate_limit_error', 'queue_full', 'the server is busy: every generation slot is taken and the queue is full; retry shortly');

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import type { GenerationResult } from '../generate/types.js';
 import { badRequest } from './api-error.js';
 import { chatPrompt, type ServerContext } from './context.js';
-import { collect, start } from './request-generation.js';
+import { collect, forEachStep, start } from './request-generation.js';
+import { SSE_HEADERS, sseStream } from './sse.js';
 import { applyTemplateRequest, detokenizeRequest, generateOptions, nativeGenerateRequest, parseBody, tokenizeRequest } from './schemas.js';
 
 /** realizar's own endpoints: /generate, /apply-template, /tokenize, /detokenize, /health, /metrics (llama.cpp's field names where it has them). */
@@ -21,20 +23,27 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, l
   app.post('/generate', async (request, reply) => {
     const arrivedAt = performance.now();
     const body = parseBody(nativeGenerateRequest, request.body);
-    if (body.stream) throw badRequest('invalid_value', 'stream: /generate answers in one piece; stream from /v1/completions', 'stream');
     ctx.checkModelName(body.model);
     const { service } = ctx.model();
     const ids = service.tokenize(body.prompt, 'prompt', { parseSpecial: false });
     const generation = await start(request, reply, ctx, ids, generateOptions(body, service.model.tokenizer.vocabSize), arrivedAt);
-    const { text, chunks, result } = await collect(generation, request);
-    return {
+    const summary = (result: GenerationResult, completionTokens: number) => ({
       model: ctx.modelName,
-      text,
-      tokens: chunks.map((c) => c.tokenId),
       finish_reason: result.finishReason,
-      usage: { prompt_tokens: ids.length, completion_tokens: chunks.length, total_tokens: ids.length + chunks.length },
+      usage: { prompt_tokens: ids.length, completion_tokens: completionTokens, total_tokens: ids.length + completionTokens },
       timings: { prompt_ms: result.promptMs, generate_ms: result.generateMs },
-    };
+    });
+    if (body.stream) {
+      // The one-piece answer's fields: every token's id and the text it completes ('' while a character
+      // or a possible stop string is pending), then the summary.
+      async function* events() {
+        const result = yield* forEachStep(generation, request, true, (chunk) => ({ text: chunk.text, token: chunk.tokenId }));
+        yield { text: '', ...summary(result, request.usage.completionTokens) };
+      }
+      return reply.headers(SSE_HEADERS).send(sseStream(events()));
+    }
+    const { text, chunks, result } = await collect(generation, request);
+    return { text, tokens: chunks.map((c) => c.tokenId), ...summary(result, chunks.length) };
   });
 
   app.post('/apply-template', async (request) => {

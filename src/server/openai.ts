@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { FinishReason, GenerationChunk, TokenLogprob } from '../generate/types.js';
+import type { FinishReason } from '../generate/types.js';
 import { badRequest } from './api-error.js';
 import { chatPrompt, type ServerContext } from './context.js';
+import { characters, chatLogprobs, completionLogprobs } from './logprobs.js';
 import { collect, forEachStep, start } from './request-generation.js';
 import { chatRequest, completionRequest, generateOptions, parseBody } from './schemas.js';
 import { SSE_HEADERS, sseStream } from './sse.js';
@@ -50,7 +51,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
         yield { ...chunkHead, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], ...usageField };
         const end = yield* forEachStep(generation, request, body.logprobs === true, (chunk) => ({
           ...chunkHead,
-          choices: [{ index: 0, delta: { content: chunk.text }, logprobs: body.logprobs ? { content: [chatLogprob(chunk)], refusal: null } : null, finish_reason: null }],
+          choices: [{ index: 0, delta: { content: chunk.text }, logprobs: body.logprobs ? chatLogprobs(tokenizer, [chunk]) : null, finish_reason: null }],
           ...usageField,
         }));
         yield { ...chunkHead, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(end.finishReason) }], ...usageField };
@@ -65,7 +66,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
         {
           index: 0,
           message: { role: 'assistant', content: text, refusal: null },
-          logprobs: body.logprobs ? { content: chunks.map(chatLogprob), refusal: null } : null,
+          logprobs: body.logprobs ? chatLogprobs(tokenizer, chunks) : null,
           finish_reason: finishReason(finish),
         },
       ],
@@ -80,13 +81,16 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
     const { service } = ctx.model();
     const { tokenizer } = service.model;
     let ids: number[];
+    let promptText: string;
     if (typeof body.prompt === 'string' || typeof body.prompt[0] === 'string') {
-      ids = service.tokenize(typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string), 'prompt', { parseSpecial: false });
+      promptText = typeof body.prompt === 'string' ? body.prompt : (body.prompt[0] as string);
+      ids = service.tokenize(promptText, 'prompt', { parseSpecial: false });
     } else {
       ids = body.prompt as number[];
       const bad = ids.find((id) => id >= tokenizer.vocabSize);
       if (bad !== undefined) throw badRequest('invalid_value', `prompt: token ${bad} is not in the vocabulary (ids 0..${tokenizer.vocabSize - 1})`, 'prompt');
       service.checkFits(ids, 'prompt');
+      promptText = tokenizer.decode(ids, { skipSpecial: true });
     }
     const options = generateOptions(body, tokenizer.vocabSize);
     options.maxTokens = body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS;
@@ -99,11 +103,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
     if (body.stream) {
       const includeUsage = body.stream_options?.include_usage === true;
       const usageField = includeUsage ? { usage: null } : {};
-      let offset = 0;
+      let offset = characters(promptText);
       async function* events() {
         const end = yield* forEachStep(generation, request, wantLogprobs, (chunk) => {
-          const event = { ...head, choices: [{ text: chunk.text, index: 0, logprobs: wantLogprobs ? completionLogprobs([chunk], offset) : null, finish_reason: null }], ...usageField };
-          offset += chunk.text.length;
+          const event = { ...head, choices: [{ text: chunk.text, index: 0, logprobs: wantLogprobs ? completionLogprobs(tokenizer, [chunk], offset) : null, finish_reason: null }], ...usageField };
+          offset += characters(chunk.text);
           return event;
         });
         yield { ...head, choices: [{ text: '', index: 0, logprobs: null, finish_reason: finishReason(end.finishReason) }], ...usageField };
@@ -114,7 +118,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, ctx: ServerContext): 
     const { text, chunks, finish } = await collect(generation, request);
     return {
       ...head,
-      choices: [{ text, index: 0, logprobs: wantLogprobs ? completionLogprobs(chunks, 0) : null, finish_reason: finishReason(finish) }],
+      choices: [{ text, index: 0, logprobs: wantLogprobs ? completionLogprobs(tokenizer, chunks, characters(promptText)) : null, finish_reason: finishReason(finish) }],
       usage: usage(request),
     };
   });
@@ -128,34 +132,4 @@ function usage(request: FastifyRequest): Usage {
 /** A client that left never sees its finish reason; 'stop' keeps the field within OpenAI's values. */
 function finishReason(reason: FinishReason): 'stop' | 'length' {
   return reason === 'length' ? 'length' : 'stop';
-}
-
-function tokenBytes(token: string): number[] {
-  return [...Buffer.from(token, 'utf8')];
-}
-
-function chatLogprob(chunk: GenerationChunk) {
-  const chosen = chunk.logprob;
-  return {
-    token: chosen?.token ?? chunk.text,
-    logprob: chosen?.logprob ?? 0,
-    bytes: tokenBytes(chosen?.token ?? chunk.text),
-    top_logprobs: (chunk.topLogprobs ?? []).map((alt: TokenLogprob) => ({ token: alt.token, logprob: alt.logprob, bytes: tokenBytes(alt.token) })),
-  };
-}
-
-/** The legacy completions logprobs layout: parallel arrays, one entry per token. */
-function completionLogprobs(chunks: readonly GenerationChunk[], startOffset: number) {
-  let offset = startOffset;
-  const textOffset: number[] = [];
-  for (const chunk of chunks) {
-    textOffset.push(offset);
-    offset += chunk.text.length;
-  }
-  return {
-    tokens: chunks.map((c) => c.logprob?.token ?? c.text),
-    token_logprobs: chunks.map((c) => c.logprob?.logprob ?? 0),
-    top_logprobs: chunks.map((c) => Object.fromEntries((c.topLogprobs ?? []).map((alt) => [alt.token, alt.logprob]))),
-    text_offset: textOffset,
-  };
 }

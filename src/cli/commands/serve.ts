@@ -19,6 +19,8 @@ interface ServeOptions extends BackendFlags {
   modelAlias?: string;
   chatTemplate?: string;
   logFormat: string;
+  corsOrigin: string;
+  cors: boolean;
 }
 
 export function register(program: Command): void {
@@ -34,7 +36,9 @@ export function register(program: Command): void {
     .option('--api-key <key>', 'require Authorization: Bearer <key> on every API request (/health and /metrics stay open)')
     .option('--model-alias <name>', 'the model\'s name in the API (default: the file name)')
     .option('--chat-template <name|file>', 'chat template: chatml, llama2, llama3, mistral, phi3, alpaca, raw, or a Jinja file (default: the model\'s own)')
-    .option('--log-format <format>', 'request log on stderr: text or json', 'text');
+    .option('--log-format <format>', 'request log on stderr: text or json', 'text')
+    .option('--cors-origin <origins>', 'browser origins allowed to call the API: * or a comma-separated list (https://app.example,http://localhost:3000)', '*')
+    .option('--no-cors', 'send no CORS headers: browsers on other origins cannot call the API');
   addBackendFlags(cmd).action(async (options: ServeOptions) => {
     if (options.demo && options.model) fail('BAD_ARGUMENT', 'give --model or --demo, not both');
     const modelPath = options.demo ? DEMO_MODEL : options.model;
@@ -50,6 +54,7 @@ export function register(program: Command): void {
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       ...(options.modelAlias !== undefined ? { modelAlias: options.modelAlias } : {}),
       ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
+      cors: options.cors ? { origins: options.corsOrigin.split(',').map((o) => o.trim()).filter((o) => o !== '') } : null,
       logFormat,
       log: (line) => process.stderr.write(line + '\n'),
       // The same loading (flags, progress bar on a terminal) as `realizar run`.
