@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { getLlama, type Llama as NativeLlama } from 'node-llama-cpp';
 import { convertHF } from '../src/convert/convert-hf.js';
 import { quantizeGGUF } from '../src/convert/quantize-model.js';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { GGUFSource } from '../src/model/gguf-source.js';
 import { openHFSource } from '../src/hf/source.js';
 import { loadLlamaWeights } from '../src/model/llama-weights.js';
@@ -14,7 +13,8 @@ import { Llama } from '../src/model/llama.js';
 import { JsBackend } from '../src/backend/js/backend.js';
 import type { ModelSource } from '../src/model/source.js';
 import { typeName } from '../src/tensor/ggml-type.js';
-import { RealizarError } from '../src/errors.js';
+import { assertSameTensors, tensorOf, withGGUF } from './helpers/gguf-file.js';
+import { isError } from './helpers/refusal.js';
 
 const HF = '../shared/hf/llama-tiny-hf';
 const F16 = '../shared/models/llama-tiny-shape-F16.gguf';
@@ -97,26 +97,17 @@ function assertGreedyAgrees(source: ModelSource, promptIds: readonly number[], g
 }
 
 test('convert --type f16 reproduces llama-tiny-shape-F16.gguf: every tensor byte for byte, the same hparams and vocabulary', () => {
-  const a = GGUFFile.open(f16);
-  const b = GGUFFile.open(F16);
-  try {
-    assert.deepEqual(a.tensors.map((t) => t.name), b.tensors.map((t) => t.name));
-    for (const t of b.tensors) {
-      const u = a.tensor(t.name)!;
-      assert.equal(typeName(u.type), typeName(t.type), t.name);
-      assert.deepEqual(u.dims, t.dims, t.name);
-      assert.ok(Buffer.from(a.readTensor(u)).equals(Buffer.from(b.readTensor(t))), `bytes of ${t.name}`);
-    }
-    for (const [key, entry] of b.metadata) {
-      // The name is the folder's; scores are derived from tokenizer.json's merges (checked through llama.cpp below).
-      if (key === 'general.name' || key === 'tokenizer.ggml.scores') continue;
-      assert.deepEqual(a.metadata.get(key), entry, key);
-    }
-    assert.equal(a.get('general.quantization_version'), 2);
-  } finally {
-    a.close();
-    b.close();
-  }
+  assertSameTensors(f16, F16);
+  withGGUF(f16, (a) =>
+    withGGUF(F16, (b) => {
+      for (const [key, entry] of b.metadata) {
+        // The name is the folder's; scores are derived from tokenizer.json's merges (checked through llama.cpp below).
+        if (key === 'general.name' || key === 'tokenizer.ggml.scores') continue;
+        assert.deepEqual(a.metadata.get(key), entry, key);
+      }
+      assert.equal(a.get('general.quantization_version'), 2);
+    }),
+  );
 });
 
 test('llama.cpp loads the converted GGUF, tokenizes as the reference and continues greedily as our engine on the folder', async () => {
@@ -153,22 +144,20 @@ for (const type of ['Q8_0', 'Q4_K_M']) {
 }
 
 test("convert --type q4_k_m writes llama-quantize's Q4_K_M of the same weights, tensor for tensor", () => {
-  const a = GGUFFile.open(quantized.get('Q4_K_M')!);
-  const b = GGUFFile.open('../shared/models/llama-tiny-shape-Q4_K_M.gguf');
-  try {
-    assert.equal(a.get('general.file_type'), 15);
-    for (const t of b.tensors) {
-      const u = a.tensor(t.name)!;
-      assert.equal(typeName(u.type), typeName(t.type), t.name);
-      assert.ok(Buffer.from(a.readTensor(u)).equals(Buffer.from(b.readTensor(t))), `bytes of ${t.name}`);
-    }
-  } finally {
-    a.close();
-    b.close();
-  }
+  withGGUF(quantized.get('Q4_K_M')!, (a) =>
+    withGGUF('../shared/models/llama-tiny-shape-Q4_K_M.gguf', (b) => {
+      assert.equal(a.get('general.file_type'), 15);
+      // llama-quantize writes the tensors in its own order; each one must match.
+      for (const t of b.tensors) {
+        const u = tensorOf(a, t.name);
+        assert.equal(typeName(u.type), typeName(t.type), t.name);
+        assert.ok(Buffer.from(a.readTensor(u)).equals(Buffer.from(b.readTensor(t))), `bytes of ${t.name}`);
+      }
+    }),
+  );
 });
 
 test('convert fails clearly on a folder without config.json or with an unknown type', () => {
-  assert.throws(() => convertHF(dir, join(dir, 'x.gguf'), 'f16'), (e: unknown) => e instanceof RealizarError && e.code === 'MISSING' && e.message.includes('config.json'));
-  assert.throws(() => convertHF(HF, join(dir, 'x.gguf'), 'q3_x'), (e: unknown) => e instanceof RealizarError && e.message.includes("'q3_x'"));
+  assert.throws(() => convertHF(dir, join(dir, 'x.gguf'), 'f16'), isError('MISSING', 'config.json'));
+  assert.throws(() => convertHF(HF, join(dir, 'x.gguf'), 'q3_x'), isError('BAD_ARGUMENT', "'q3_x'"));
 });

@@ -8,7 +8,8 @@ import { quantizeGGUF } from '../src/convert/quantize-model.js';
 import { chooseTensorTypes } from '../src/convert/tensor-types.js';
 import { fileTypeFromName } from '../src/convert/file-type.js';
 import { GGMLType, typeName } from '../src/tensor/ggml-type.js';
-import { RealizarError } from '../src/errors.js';
+import { assertSameTensors } from './helpers/gguf-file.js';
+import { isError } from './helpers/refusal.js';
 
 interface InfoTensor {
   name: string;
@@ -17,24 +18,6 @@ interface InfoTensor {
 }
 function info(path: string): { metadata: Record<string, unknown>; tensors: InfoTensor[] } {
   return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-/** Asserts that two GGUFs hold the same tensors, in the same order, with identical bytes. */
-function assertSameTensors(actualPath: string, expectedPath: string): void {
-  const a = GGUFFile.open(actualPath);
-  const e = GGUFFile.open(expectedPath);
-  try {
-    assert.deepEqual(a.tensors.map((t) => t.name), e.tensors.map((t) => t.name));
-    for (const et of e.tensors) {
-      const at = a.tensor(et.name)!;
-      assert.equal(typeName(at.type), typeName(et.type), et.name);
-      assert.deepEqual(at.dims, et.dims, et.name);
-      assert.ok(Buffer.from(a.readTensor(at)).equals(Buffer.from(e.readTensor(et))), `bytes of ${et.name}`);
-    }
-  } finally {
-    a.close();
-    e.close();
-  }
 }
 
 test('Q4_K_M mix chooses the per-tensor types llama-quantize chose for llama-tiny-shape', () => {
@@ -111,12 +94,12 @@ for (const t of ['Q8_0', 'Q4_0', 'Q4_K_M']) {
 }
 
 test('quantize refuses an unknown type and requantizing, naming what to do', () => {
-  assert.throws(() => quantizeGGUF('../shared/models/llama-tiny-shape-F16.gguf', '/nonexistent/x.gguf', 'Q7_X'), (e: unknown) => e instanceof RealizarError && e.code === 'BAD_ARGUMENT' && e.message.includes("'Q7_X'"));
+  assert.throws(() => quantizeGGUF('../shared/models/llama-tiny-shape-F16.gguf', '/nonexistent/x.gguf', 'Q7_X'), isError('BAD_ARGUMENT', "'Q7_X'"));
   const dir = mkdtempSync(join(tmpdir(), 'quant-'));
   try {
     assert.throws(
       () => quantizeGGUF('../shared/models/llama-tiny-shape-Q8_0.gguf', join(dir, 'x.gguf'), 'Q4_0'),
-      (e: unknown) => e instanceof RealizarError && e.message.includes('already Q8_0') && e.message.includes('llama-tiny-shape-Q8_0.gguf'),
+      isError('BAD_ARGUMENT', 'already Q8_0', 'llama-tiny-shape-Q8_0.gguf'),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
