@@ -35,7 +35,7 @@ export function tensorAsF32(type: GGMLType, bytes: Uint8Array, elements: number,
  * Metadata for the output: the input's, with general.quantization_version and general.file_type moved to the
  * end (llama.cpp removes and re-adds them, which is where llama-quantize's files have them) and split keys dropped.
  */
-export function quantizedMetadata(input: ReadonlyMap<string, GGUFMetadataEntry>, fileType: number): Map<string, GGUFMetadataEntry> {
+function quantizedMetadata(input: ReadonlyMap<string, GGUFMetadataEntry>, fileType: number): Map<string, GGUFMetadataEntry> {
   const out = new Map(input);
   for (const key of ['split.no', 'split.count', 'split.tensors.count', 'general.quantization_version', 'general.file_type']) out.delete(key);
   out.set('general.quantization_version', { type: GGUFValueType.UINT32, value: QUANTIZATION_VERSION });

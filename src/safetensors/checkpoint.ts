@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { fail } from '../errors.js';
 import { SafeTensorsFile, type SafeTensorInfo } from './reader.js';
 
-export const INDEX_FILE = 'model.safetensors.index.json';
-export const SINGLE_FILE = 'model.safetensors';
+const INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_FILE = 'model.safetensors';
 
 export interface CheckpointTensor extends SafeTensorInfo {
   readonly file: SafeTensorsFile;

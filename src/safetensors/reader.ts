@@ -4,7 +4,7 @@ import { readAt } from '../io/read-at.js';
 import { dtypeSize, isSafeTensorsDType, typedValues, type SafeTensorsDType, type SafeTensorsValues } from './dtype.js';
 
 /** The reference implementation refuses headers above 100 MB; so do we, before allocating anything. */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 
 export interface SafeTensorInfo {
   readonly name: string;

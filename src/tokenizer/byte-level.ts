@@ -16,16 +16,11 @@ const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b
 
 const encoder = new TextEncoder();
 
-/** Text → its UTF-8 bytes, each written as its byte-level character. */
+/** UTF-8 bytes as byte-level text: each byte written as its character. */
 export function byteLevelEncode(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += BYTE_TO_CHAR[b];
   return s;
-}
-
-/** The byte a byte-level character stands for, or undefined for characters outside the alphabet. */
-export function byteLevelByte(char: string): number | undefined {
-  return CHAR_TO_BYTE.get(char);
 }
 
 /**

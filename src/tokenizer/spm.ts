@@ -7,7 +7,7 @@ import { TokenType, type Vocab } from './vocab.js';
 export const SPACE_MARK = '\u2581';
 
 /** `<0xNN>`, SentencePiece's name for a byte-fallback token. */
-export function byteTokenText(byte: number): string {
+function byteTokenText(byte: number): string {
   return `<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`;
 }
 
