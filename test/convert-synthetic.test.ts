@@ -12,6 +12,7 @@ import { openHFSource } from '../src/hf/source.js';
 import { loadLlamaWeights } from '../src/model/llama-weights.js';
 import { Llama } from '../src/model/llama.js';
 import { JsBackend } from '../src/backend/js/backend.js';
+import { safetensorsOf } from './helpers/safetensors-bytes.js';
 
 /*
  * Tiny random Hugging Face folders of the other shapes we convert: Qwen2 (q/k/v biases, NeoX rope, tied
@@ -54,22 +55,13 @@ function toBF16(values: Float32Array): Buffer {
 /** Writes model.safetensors with the given [name, shape] tensors filled with random values. */
 function writeWeights(dir: string, shapes: [string, number[]][], dtype: 'F32' | 'BF16', seed: number): void {
   const rnd = randn(seed);
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (const [name, shape] of shapes) {
+  const tensors = shapes.map(([name, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);
     const isNorm = name.endsWith('norm.weight');
     const values = Float32Array.from({ length: n }, () => (isNorm ? 1 + rnd(0.1) : rnd(0.08)));
-    const bytes = dtype === 'F32' ? Buffer.from(values.buffer) : toBF16(values);
-    header[name] = { dtype, shape, data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
-  }
-  const json = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, json, ...parts]));
+    return { name, dtype, shape, bytes: dtype === 'F32' ? Buffer.from(values.buffer) : toBF16(values) };
+  });
+  writeFileSync(join(dir, 'model.safetensors'), safetensorsOf(tensors, { format: 'pt' }));
 }
 
 function makeFolder(root: string, arch: 'Qwen2ForCausalLM' | 'MistralForCausalLM'): string {

@@ -10,6 +10,7 @@ import { readHFConfig } from '../src/hf/config.js';
 import { hfTensors } from '../src/hf/tensors.js';
 import { permuteRotateHalfToInterleaved } from '../src/hf/rope-permute.js';
 import { GGMLType, typeName } from '../src/tensor/ggml-type.js';
+import { safetensorsOf } from './helpers/safetensors-bytes.js';
 
 const HF = '../shared/hf/llama-tiny-hf';
 const GGUF = '../shared/models/llama-tiny-shape-F16.gguf';
@@ -64,10 +65,7 @@ test('permutation on a hand-made head: rows [a0 a1 a2 a3 | b0 b1 b2 b3] of one h
 function bf16Copy(src: string, dst: string): void {
   const f = SafeTensorsFile.open(src);
   try {
-    const header: Record<string, unknown> = {};
-    const parts: Buffer[] = [];
-    let offset = 0;
-    for (const t of f.tensors) {
+    const tensors = f.tensors.map((t) => {
       let bytes = Buffer.from(f.read(t));
       let dtype: string = t.dtype;
       if (t.dtype === 'F16') {
@@ -87,14 +85,9 @@ function bf16Copy(src: string, dst: string): void {
         bytes = out;
         dtype = 'BF16';
       }
-      header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
-      parts.push(bytes);
-      offset += bytes.length;
-    }
-    const json = Buffer.from(JSON.stringify(header));
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(json.length));
-    writeFileSync(dst, Buffer.concat([len, json, ...parts]));
+      return { name: t.name, dtype, shape: t.shape, bytes };
+    });
+    writeFileSync(dst, safetensorsOf(tensors));
   } finally {
     f.close();
   }
@@ -144,10 +137,8 @@ test('an unknown tensor in the checkpoint is an error naming it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hf-unk-'));
   try {
     copyFileSync(join(HF, 'config.json'), join(dir, 'config.json'));
-    const json = Buffer.from(JSON.stringify({ 'model.layers.0.mlp.weird.weight': { dtype: 'F16', shape: [2, 2], data_offsets: [0, 8] } }));
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(json.length));
-    writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([len, json, Buffer.alloc(8)]));
+    const weird = { name: 'model.layers.0.mlp.weird.weight', dtype: 'F16', shape: [2, 2], bytes: new Uint8Array(8) };
+    writeFileSync(join(dir, 'model.safetensors'), safetensorsOf([weird]));
     const ck = SafeTensorsCheckpoint.open(dir);
     try {
       assert.throws(() => hfTensors(ck, readHFConfig(dir)), /model\.safetensors: tensor 'model\.layers\.0\.mlp\.weird\.weight' has no GGUF equivalent/);

@@ -7,6 +7,7 @@ import { SafeTensorsFile } from '../src/safetensors/reader.js';
 import { SafeTensorsCheckpoint } from '../src/safetensors/checkpoint.js';
 import { typedValues } from '../src/safetensors/dtype.js';
 import { expectError } from './helpers/refusal.js';
+import { safetensorsBytes } from './helpers/safetensors-bytes.js';
 
 const PR84 = '../shared/hf/vectors/hf-safetensors-pr84';
 const SWIFT = '../shared/hf/vectors/swift-transformers';
@@ -89,11 +90,8 @@ test('typed views share the bytes when aligned and copy when not', () => {
 
 /** Builds a safetensors file from a header object (or raw header text) and a data section. */
 function makeFile(dir: string, name: string, header: unknown, data: Uint8Array, headerLenOverride?: bigint): string {
-  const json = Buffer.from(typeof header === 'string' ? header : JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(headerLenOverride ?? BigInt(json.length));
   const path = join(dir, name);
-  writeFileSync(path, Buffer.concat([len, json, data]));
+  writeFileSync(path, safetensorsBytes(header, data, headerLenOverride));
   return path;
 }
 
