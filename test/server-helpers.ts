@@ -27,10 +27,10 @@ export async function startTestServer(options: Partial<ServerOptions> = {}): Pro
   return { server, url: server.url, log, close: () => server.close() };
 }
 
-export async function postJSON(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+export async function postJSON(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any }> {
   const response = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
   const text = await response.text();
-  return { status: response.status, json: text === '' ? undefined : JSON.parse(text) };
+  return { status: response.status, headers: response.headers, json: text === '' ? undefined : JSON.parse(text) };
 }
 
 /** The value of an unlabelled sample, or of the sample with exactly these labels, in Prometheus text. */
@@ -46,4 +46,16 @@ export function openAIError(json: any): { message: string; type: string; param: 
     throw new Error(`not an OpenAI error body: ${JSON.stringify(json)}`);
   }
   return json.error;
+}
+
+/**
+ * The events of a server-sent-event body, checked to be in OpenAI's framing (`data: <payload>` blocks
+ * separated by a blank line, the last one `data: [DONE]`); returns the JSON payloads before [DONE].
+ */
+export function sseEvents(body: string): any[] {
+  if (!body.endsWith('\n\n')) throw new Error(`SSE body does not end with a blank line: ${JSON.stringify(body.slice(-40))}`);
+  const blocks = body.slice(0, -2).split('\n\n');
+  if (!blocks.every((b) => b.startsWith('data: ') && !b.includes('\n'))) throw new Error(`not OpenAI SSE framing: ${body}`);
+  if (blocks.at(-1) !== 'data: [DONE]') throw new Error(`SSE stream does not end with data: [DONE]: ${body}`);
+  return blocks.slice(0, -1).map((b) => JSON.parse(b.slice('data: '.length)));
 }

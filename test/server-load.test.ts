@@ -75,6 +75,7 @@ test('beyond --parallel requests queue; past the queue the server answers 429 wi
     assert.ok(await waitFor(async () => metricValue(await metrics(t.url), 'realizar_queue_depth') === 1, 2000), 'the second request never queued');
     const refused = await postJSON(`${t.url}/v1/completions`, { ...LONG, max_tokens: 5 });
     assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '1');
     const error = openAIError(refused.json);
     assert.equal(error.type, 'rate_limit_error');
     assert.equal(error.code, 'queue_full');

@@ -143,8 +143,9 @@ test('logprobs: one entry per token, the greedy choice is the most likely altern
   assert.equal(lp.token_logprobs!.length, 4);
   assert.ok(lp.top_logprobs!.every((alts) => Object.keys(alts).length === 2));
   const offsets = lp.text_offset!;
-  assert.equal(offsets[0], 0);
-  assert.ok(offsets.every((o, i) => i === 0 || o >= offsets[i - 1]!) && offsets.at(-1)! < completion.choices[0]!.text.length);
+  // Offsets count from the start of the prompt, as OpenAI's (server-compat checks them character by character).
+  assert.equal(offsets[0], reference.prompt.length);
+  assert.ok(offsets.every((o, i) => i === 0 || o >= offsets[i - 1]!) && offsets.at(-1)! < reference.prompt.length + completion.choices[0]!.text.length);
 });
 
 test('logit_bias -100 bans a token: the greedy first token never comes', async () => {

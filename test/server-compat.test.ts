@@ -1,0 +1,182 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import OpenAI from 'openai';
+import { EOS, openAIError, postJSON, sseEvents, startTestServer, type TestServer } from './server-helpers.js';
+
+/**
+ * What llama-server and Ollama users rely on beyond the happy path: browsers (CORS), wrong methods,
+ * bad bytes, streaming from /generate, max_tokens past the context, logprobs as OpenAI shows them.
+ */
+
+// llama.cpp's greedy continuation and its logits at every prompt position (float32, row-major).
+const reference = JSON.parse(readFileSync('../shared/reference/logits/stories260K.0.json', 'utf8')) as {
+  prompt: string;
+  prompt_ids: number[];
+  n_vocab: number;
+  greedy_ids: number[];
+};
+const batched = readFileSync('../shared/reference/logits/stories260K.0.batched.f32');
+const referenceLogits = new Float32Array(batched.buffer, batched.byteOffset, batched.byteLength / 4);
+
+let t: TestServer;
+before(async () => {
+  t = await startTestServer({ apiKey: 'k' });
+});
+after(() => t.close());
+
+const auth = { authorization: 'Bearer k' };
+
+test('a browser preflight is answered 204 without the API key; responses carry Access-Control-Allow-Origin', async () => {
+  const preflight = await fetch(`${t.url}/v1/chat/completions`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+  assert.match(preflight.headers.get('access-control-allow-methods')!, /POST/);
+  assert.match(preflight.headers.get('access-control-allow-headers')!, /authorization/);
+  const models = await fetch(`${t.url}/v1/models`, { headers: { origin: 'http://localhost:3000', ...auth } });
+  assert.equal(models.status, 200);
+  assert.equal(models.headers.get('access-control-allow-origin'), '*');
+  // An error must be readable by the page too, or it only sees a network failure.
+  const refused = await fetch(`${t.url}/v1/models`, { headers: { origin: 'http://localhost:3000' } });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+});
+
+test('--cors-origin lets only the listed origins in; --no-cors sends no CORS headers', async () => {
+  const listed = await startTestServer({ cors: { origins: ['https://app.example'] } });
+  const none = await startTestServer({ cors: null });
+  try {
+    const allowed = await fetch(`${listed.url}/health`, { headers: { origin: 'https://app.example' } });
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.match(allowed.headers.get('vary')!, /Origin/);
+    const other = await fetch(`${listed.url}/health`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+    const off = await fetch(`${none.url}/health`, { headers: { origin: 'https://app.example' } });
+    assert.equal(off.status, 200);
+    assert.equal(off.headers.get('access-control-allow-origin'), null);
+  } finally {
+    await Promise.all([listed.close(), none.close()]);
+  }
+});
+
+test('a wrong method gets 405 with Allow; an unknown path 404; both as OpenAI errors', async () => {
+  const cases: Array<[string, string, number, string | null]> = [
+    ['GET', '/v1/chat/completions', 405, 'POST'],
+    ['GET', '/generate', 405, 'POST'],
+    ['POST', '/v1/models', 405, 'GET'],
+    ['DELETE', '/v1/models/whatever', 405, 'GET'],
+    ['PUT', '/health', 405, 'GET'],
+    ['GET', '/v1/engines', 404, null],
+    ['POST', '/v1/chat/completions/extra', 404, null],
+  ];
+  for (const [method, path, status, allow] of cases) {
+    const response = await fetch(`${t.url}${path}`, { method, headers: auth });
+    assert.equal(response.status, status, `${method} ${path}`);
+    assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+    const error = openAIError(await response.json());
+    assert.equal(error.code, status === 405 ? 'method_not_allowed' : 'not_found');
+    assert.ok(error.message.includes(path));
+  }
+});
+
+test('a body that is not valid UTF-8 is refused with 400, not read with replacement characters', async () => {
+  const bad = Buffer.concat([Buffer.from('{"prompt": "Once '), Buffer.from([0xff, 0xfe]), Buffer.from('", "max_tokens": 2}')]);
+  for (const path of ['/generate', '/v1/completions', '/tokenize']) {
+    const response = await fetch(`${t.url}${path}`, { method: 'POST', body: bad, headers: { 'content-type': 'application/json', ...auth } });
+    assert.equal(response.status, 400, path);
+    assert.equal(openAIError(await response.json()).code, 'invalid_utf8');
+  }
+  // Well-formed multi-byte text still goes through.
+  const good = await postJSON(`${t.url}/tokenize`, { content: 'Ünïcödé ✓', add_special: false }, auth);
+  assert.equal(good.status, 200);
+  const back = await postJSON(`${t.url}/detokenize`, { tokens: good.json.tokens }, auth);
+  assert.equal(back.json.content, 'Ünïcödé ✓');
+});
+
+test("/generate with stream: true streams llama.cpp's greedy tokens as SSE, with the one-piece answer's fields", async () => {
+  const n = 12;
+  const request = { prompt: reference.prompt, max_tokens: n, temperature: 0 };
+  // As curl -d sends it: no JSON content type.
+  const response = await fetch(`${t.url}/generate`, { method: 'POST', body: JSON.stringify({ ...request, stream: true }), headers: auth });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type')!, /^text\/event-stream/);
+  const events = sseEvents(await response.text());
+  const steps = events.slice(0, -1);
+  const summary = events.at(-1)!;
+  assert.deepEqual(steps.map((e) => e.token), reference.greedy_ids.slice(0, n));
+  const whole = await postJSON(`${t.url}/generate`, request, auth);
+  assert.equal(steps.map((e) => e.text).join(''), whole.json.text);
+  assert.equal(summary.text, '');
+  assert.equal(summary.finish_reason, 'length');
+  assert.deepEqual(summary.usage, whole.json.usage);
+  assert.equal(summary.model, whole.json.model);
+  assert.ok(summary.timings.prompt_ms >= 0 && summary.timings.generate_ms >= 0);
+});
+
+test('max_tokens beyond the context runs until the context is full and ends with finish_reason length', async () => {
+  const small = await startTestServer({ contextLength: 32 });
+  try {
+    const client = new OpenAI({ baseURL: `${small.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const completion = await client.completions.create({ model: 'stories260K', prompt: reference.prompt, max_tokens: 4096, temperature: 0, logit_bias: { [EOS]: -100 } });
+    assert.equal(completion.choices[0]!.finish_reason, 'length');
+    assert.deepEqual(completion.usage, { prompt_tokens: reference.prompt_ids.length, completion_tokens: 32 - reference.prompt_ids.length, total_tokens: 32 });
+    const chat = await client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 100000, logit_bias: { [EOS]: -100 } });
+    assert.equal(chat.choices[0]!.finish_reason, 'length');
+    assert.equal(chat.usage!.total_tokens, 32);
+  } finally {
+    await small.close();
+  }
+});
+
+/**
+ * log-softmax in float64 of one row of llama.cpp's logits: the oracle for the logprobs the API reports.
+ * The engine's default rounding keeps logits within 6e-4 of the row's range of llama.cpp's
+ * (model-logits.test), so ~1e-2 here, far below the gap between a token and its runner-up.
+ */
+const LOGPROB_TOLERANCE = 1e-2;
+function referenceLogprobs(row: number): Float64Array {
+  const logits = referenceLogits.subarray(row * reference.n_vocab, (row + 1) * reference.n_vocab);
+  const max = Math.max(...logits);
+  const logZ = max + Math.log(logits.reduce((sum, l) => sum + Math.exp(l - max), 0));
+  return Float64Array.from(logits, (l) => l - logZ);
+}
+
+test("logprobs show each token as its text and bytes, with llama.cpp's log-probabilities; text_offset counts from the prompt start", async () => {
+  const client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'k', maxRetries: 0 });
+  const expected = referenceLogprobs(reference.prompt_ids.length - 1);
+  const firstId = reference.greedy_ids[0]!;
+  const runnerUp = [...expected.keys()].sort((a, b) => expected[b]! - expected[a]!)[1]!;
+
+  const n = 6;
+  const completion = await client.completions.create({ model: 'stories260K', prompt: reference.prompt, max_tokens: n, temperature: 0, logprobs: 2 });
+  const text = completion.choices[0]!.text;
+  const lp = completion.choices[0]!.logprobs!;
+  // Each token as the text it adds: together they are the completion, and none shows SentencePiece's ▁.
+  assert.equal(lp.tokens!.join(''), text);
+  assert.ok(lp.tokens!.every((token) => !token.includes('\u2581')));
+  assert.ok(Math.abs(lp.token_logprobs![0]! - expected[firstId]!) < LOGPROB_TOLERANCE, `${lp.token_logprobs![0]} vs ${expected[firstId]}`);
+  const alternatives = Object.values(lp.top_logprobs![0]!).sort((a, b) => b - a);
+  assert.equal(alternatives.length, 2);
+  alternatives.forEach((logprob, i) => assert.ok(Math.abs(logprob - expected[[firstId, runnerUp][i]!]!) < LOGPROB_TOLERANCE, `${logprob}`));
+  // Offsets into prompt + completion, as OpenAI's: the first token starts where the prompt ends.
+  const full = reference.prompt + text;
+  lp.text_offset!.forEach((offset, i) => assert.equal(full.slice(offset, offset + lp.tokens![i]!.length), lp.tokens![i]));
+  assert.equal(lp.text_offset![0], reference.prompt.length);
+
+  // The streamed chunks carry the same offsets.
+  const stream = await client.completions.create({ model: 'stories260K', prompt: reference.prompt, max_tokens: n, temperature: 0, logprobs: 2, stream: true });
+  const offsets: number[] = [];
+  for await (const chunk of stream) offsets.push(...(chunk.choices[0]?.logprobs?.text_offset ?? []));
+  assert.deepEqual(offsets, lp.text_offset);
+
+  const chat = await client.chat.completions.create({ model: 'stories260K', messages: [{ role: 'user', content: 'Hi' }], max_tokens: n, temperature: 0, logprobs: true, top_logprobs: 2, logit_bias: { [EOS]: -100 } });
+  const content = chat.choices[0]!.logprobs!.content!;
+  assert.equal(content.map((entry) => entry.token).join(''), chat.choices[0]!.message.content);
+  for (const entry of [...content, ...content.flatMap((e) => e.top_logprobs)]) {
+    assert.deepEqual(entry.bytes, [...Buffer.from(entry.token, 'utf8')]);
+    assert.ok(!entry.token.includes('\u2581'));
+  }
+});
