@@ -10,6 +10,7 @@ import { readHFConfig } from '../src/hf/config.js';
 import { hfTensors } from '../src/hf/tensors.js';
 import { permuteRotateHalfToInterleaved } from '../src/hf/rope-permute.js';
 import { GGMLType, typeName } from '../src/tensor/ggml-type.js';
+import { halfValue } from './helpers/half.js';
 import { safetensorsOf } from './helpers/safetensors-bytes.js';
 
 const HF = '../shared/hf/llama-tiny-hf';
@@ -71,10 +72,7 @@ function bf16Copy(src: string, dst: string): void {
       if (t.dtype === 'F16') {
         const out = Buffer.alloc(bytes.length);
         for (let i = 0; i < t.count; i++) {
-          const h = bytes.readUInt16LE(2 * i);
-          const e = (h >> 10) & 31;
-          const m = h & 1023;
-          const v = (h & 0x8000 ? -1 : 1) * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+          const v = halfValue(bytes.readUInt16LE(2 * i));
           // Every half is exactly a float32; its top 16 bits are bf16 after round-to-nearest-even of the low 16.
           const w = Buffer.alloc(4);
           w.writeFloatLE(v);
@@ -114,10 +112,7 @@ test('a BF16 shard loads as BF16 matrices whose values round-trip to the F16 ori
       const ref = new DataView(refBytes.buffer, refBytes.byteOffset);
       let maxRel = 0;
       for (let i = 0; i < got.length; i++) {
-        const h = ref.getUint16(2 * i, true);
-        const e = (h >> 10) & 31;
-        const m = h & 1023;
-        const v = (h & 0x8000 ? -1 : 1) * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+        const v = halfValue(ref.getUint16(2 * i, true));
         if (v !== 0) maxRel = Math.max(maxRel, Math.abs(got[i]! - v) / Math.abs(v));
       }
       assert.ok(maxRel > 0 && maxRel <= 2 ** -8, `relative error ${maxRel}`);

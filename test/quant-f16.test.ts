@@ -4,6 +4,7 @@ import { GGUFFile } from '../src/gguf/reader.js';
 import { GGMLType } from '../src/tensor/ggml-type.js';
 import { dequantize, dequantizeRow, quantize } from '../src/quant/index.js';
 import { F16_TO_F32, bf16ToFp32, fp16ToFp32, fp32ToBf16, fp32ToFp16 } from '../src/quant/f16.js';
+import { halfValue } from './helpers/half.js';
 
 /*
  * Oracles: IEEE 754 read as float64 arithmetic (value = (1 + m/2^p) * 2^(e - bias), subnormals m/2^p * 2^(1 - bias);
@@ -22,15 +23,6 @@ const bitsOf = (x: number): number => {
   f32[0] = x;
   return u32[0]!;
 };
-
-/** A binary16 pattern's value by the IEEE formula in float64. */
-function halfValue(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >>> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 31) return m === 0 ? sign * Infinity : NaN;
-  return e === 0 ? sign * (m / 1024) * 2 ** -14 : sign * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** Round half to even of a non-negative float64 that is exact (scaled f32 values are). */
 function roundHalfEven(q: number): number {
