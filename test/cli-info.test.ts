@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { realizar, STORIES } from './cli-spawn.js';
+import { realizar, realizarInProcess, STORIES } from './cli-harness.js';
 
 /** gguf-py's reading of each model (reference/info): the tensor list the size figures are recomputed from. */
 interface Reference {
@@ -42,10 +42,10 @@ test('info names the file type and bits per weight as llama.cpp does for stories
   assert.match(r.stdout, new RegExp(`^weights +${mib} MiB \\(${bpw} bits per weight\\)$`, 'm'));
 });
 
-test('info --json: file type as llama-quantize named it, and bits per weight recomputed from gguf-py\'s tensor list', () => {
+test('info --json: file type as llama-quantize named it, and bits per weight recomputed from gguf-py\'s tensor list', async () => {
   for (const name of [...MODELS, ...QUANT.map((q) => `quant-${q}`)]) {
-    const r = realizar(['info', '--json', pathOf(name)]);
-    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    const r = await realizarInProcess(['info', '--json', pathOf(name)]);
+    assert.equal(r.error, undefined, name);
     const info = JSON.parse(r.stdout) as { fileType: string; tensorBytes: number; bitsPerWeight: number };
     const ref = JSON.parse(readFileSync(`../shared/reference/info/${name}.json`, 'utf8')) as Reference;
     const bytes = ref.tensors.reduce((a, t) => a + t.n_bytes, 0);
@@ -56,7 +56,7 @@ test('info --json: file type as llama-quantize named it, and bits per weight rec
   }
 });
 
-test('info counts in words: one tensor, several tensors', () => {
-  const r = realizar(['info', pathOf('llama-tiny-shape-Q4_0')]);
+test('info counts in words: one tensor, several tensors', async () => {
+  const r = await realizarInProcess(['info', pathOf('llama-tiny-shape-Q4_0')]);
   assert.match(r.stdout, /^quantization +Q6_K: 1 tensor, [\d.]+ MiB; Q4_0: 29 tensors, /m);
 });

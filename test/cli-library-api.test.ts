@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel, RealizarError } from '../src/index.js';
-import { STORIES } from './cli-spawn.js';
+import { STORIES } from './cli-harness.js';
 
 test('a generation aborted during the prompt reports the time as prompt time, none as generation', async () => {
   const model = await loadModel(STORIES, { backend: 'js' });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { realizarAsync, STORIES } from './cli-spawn.js';
+import { realizarAsync, STORIES } from './cli-harness.js';
 
 const GREEDY_FROM_BOS = JSON.parse(readFileSync('../shared/models/stories260K.greedy200.json', 'utf8')) as { text: string };
 
