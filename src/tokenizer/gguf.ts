@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { GGUFFile } from '../gguf/reader.js';
-import { isGGUFArray, type GGUFValue } from '../gguf/types.js';
+import type { GGUFValue } from '../gguf/types.js';
 import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds, EOG_TEXTS, FIM_EOG_TEXTS } from './end-of-generation.js';
@@ -17,47 +17,33 @@ const KEY = 'tokenizer.ggml.';
 /** Control-looking tokens llama.cpp forces to control besides the end-of-generation ones. */
 const CONTROL_TEXTS = ['<｜end▁of▁sentence｜>', '<|fim_prefix|>', '<fim-prefix>', '<｜fim▁begin｜>', '<PRE>', '<|fim_suffix|>', '<fim-suffix>', '<｜fim▁hole｜>', '<SUF>', '<|fim_middle|>', '<fim-middle>', '<｜fim▁end｜>', '<MID>'];
 
+/** The tokenizer.ggml.* keys through the file's typed metadata getters, which refuse wrongly typed values by key. */
 class Metadata {
   constructor(private readonly file: GGUFFile) {}
 
-  private value(name: string): GGUFValue | undefined {
-    return this.file.get(KEY + name);
-  }
-
   array(name: string): GGUFValue[] | undefined {
-    const v = this.value(name);
-    if (v === undefined) return undefined;
-    if (!isGGUFArray(v)) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array`);
-    return v.items;
+    return this.file.getArray(KEY + name)?.items;
   }
 
   strings(name: string): string[] | undefined {
-    const items = this.array(name);
-    if (items?.some((s) => typeof s !== 'string')) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array of strings`);
-    return items as string[] | undefined;
+    return this.file.getStringArray(KEY + name);
   }
 
   numbers(name: string): number[] | undefined {
-    const items = this.array(name);
-    if (items?.some((s) => typeof s !== 'number')) fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be an array of numbers`);
-    return items as number[] | undefined;
+    return this.file.getNumberArray(KEY + name);
   }
 
   string(name: string): string | undefined {
-    const v = this.value(name);
-    if (v !== undefined && typeof v !== 'string') fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be a string`);
-    return v;
+    return this.file.getString(KEY + name);
   }
 
   bool(name: string): boolean | undefined {
-    const v = this.value(name);
-    if (v !== undefined && typeof v !== 'boolean') fail('BAD_FILE', `${this.file.path}: ${KEY}${name} must be a bool`);
-    return v;
+    return this.file.getBool(KEY + name);
   }
 
   /** A token id; out-of-range ids are ignored, as llama.cpp does (it warns and keeps its default). */
   id(name: string, nTokens: number): number | undefined {
-    const v = this.value(name);
+    const v = this.file.get(KEY + name);
     const n = typeof v === 'bigint' ? Number(v) : v;
     return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n < nTokens ? n : undefined;
   }
