@@ -54,6 +54,13 @@ test('--stop repeats, and does not swallow a prompt given after it', () => {
   assert.match(r.stderr, /finished: stop/);
 });
 
+test('--parse-special reads control tokens written in the prompt as themselves', async () => {
+  // stories260K's "<s>" is token 1: "<s>Once" is BOS, <s>, "▁Once" with it, and BOS plus 7 pieces of text without it.
+  const args = ['run', '-m', STORIES, '-p', '<s>Once', '-n', '1', ...GREEDY];
+  assert.match((await realizarInProcess([...args, '--parse-special'])).stderr, /^prompt: 3 tokens/m);
+  assert.match((await realizarInProcess(args)).stderr, /^prompt: 8 tokens/m);
+});
+
 test('--seed -1 picks a random seed and prints it; that seed repeats the run', () => {
   const args = ['run', '-m', STORIES, '-p', 'Once upon a time', '-n', '40', '--temp', '1.5', '--top-k', '0', '--min-p', '0', '--backend', 'js'];
   const first = realizar([...args, '--seed', '-1']);

@@ -64,6 +64,7 @@ interface RunFlags extends BackendFlags {
   prompt?: string;
   file?: string;
   displayPrompt: boolean;
+  parseSpecial?: boolean;
   nPredict: number;
   temp: number;
   topK: number;
@@ -109,6 +110,7 @@ export function register(program: Command): void {
     .option('-p, --prompt <text>', 'the prompt (default: empty, generation starts from BOS)')
     .option('-f, --file <path>', 'read the prompt from a file (- for standard input)')
     .option('--no-display-prompt', 'print only the generated text, not the prompt before it')
+    .option('--parse-special', 'match special tokens written in the prompt (e.g. <|im_start|>) as single tokens')
     .option('-n, --n-predict <n>', 'tokens to generate; -1 = until end of text or the context is full', numberFlag('--n-predict', { integer: true, min: -1 }), 128)
     .option('--temp <t>', 'temperature; 0 = greedy', numberFlag('--temp', { min: 0 }), 0.8)
     .option('--top-k <k>', 'keep the k most likely tokens; 0 = off', numberFlag('--top-k', { integer: true, min: 0 }), 40)
@@ -149,6 +151,7 @@ export function register(program: Command): void {
         presencePenalty: flags.presencePenalty,
         frequencyPenalty: flags.frequencyPenalty,
         seed,
+        parseSpecial: flags.parseSpecial === true,
         stop: flags.stop,
         signal: abort.signal,
       };
