@@ -27,8 +27,24 @@ export function mergeKey(left: string, right: string): string {
   return `${left}\u0000${right}`;
 }
 
-/** Priorities from a merge list: mergeKey(left, right) → its rank. */
-export function mergeRanks(ranks: ReadonlyMap<string, number>): PairPriority {
+/**
+ * The key of a 'left right' merge line, split at its first space after the first character (a left piece may
+ * be a space itself); undefined for a line without one.
+ */
+export function mergeLineKey(line: string): string | undefined {
+  const space = line.indexOf(' ', 1);
+  return space < 0 ? undefined : mergeKey(line.slice(0, space), line.slice(space + 1));
+}
+
+/**
+ * Priorities from merge keys in rank order: mergeKey(left, right) → its index. The first of duplicates keeps its
+ * rank; an undefined key (a merge that can never apply) holds its place.
+ */
+export function mergeRanks(keys: readonly (string | undefined)[]): PairPriority {
+  const ranks = new Map<string, number>();
+  keys.forEach((key, rank) => {
+    if (key !== undefined && !ranks.has(key)) ranks.set(key, rank);
+  });
   return (l, r) => ranks.get(mergeKey(l, r));
 }
 

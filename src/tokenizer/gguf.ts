@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import type { GGUFFile } from '../gguf/reader.js';
 import type { GGUFValue } from '../gguf/types.js';
-import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
+import { BpeModel, mergeLineKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds, EOG_TEXTS, FIM_EOG_TEXTS } from './end-of-generation.js';
 import { ggufPreTokenizer } from './pre-tokenizers.js';
@@ -126,15 +126,10 @@ export function tokenizerFromGGUF(file: GGUFFile, options: GGUFTokenizerOptions 
     case 'gpt2': {
       const merges = md.strings('merges');
       if (merges === undefined) fail('MISSING', `${where}: metadata key ${KEY}merges is missing (required by gpt2 tokenizers)`);
-      const ranks = new Map<string, number>();
-      merges.forEach((m, rank) => {
-        // A merge without a separating space can never apply (llama.cpp stores it as an empty pair).
-        const space = m.indexOf(' ', 1);
-        const key = space < 0 ? undefined : mergeKey(m.slice(0, space), m.slice(space + 1));
-        if (key !== undefined && !ranks.has(key)) ranks.set(key, rank);
-      });
+      // A merge without a separating space can never apply (llama.cpp stores it as an empty pair).
+      const ranks = mergeRanks(merges.map(mergeLineKey));
       const split = ggufPreTokenizer(pre ?? 'default', where);
-      const bpe = new BpeModel(vocab, mergeRanks(ranks), { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
+      const bpe = new BpeModel(vocab, ranks, { ignoreMerges: pre !== undefined && PRE_IGNORES_MERGES.has(pre), unknown: 'chars' });
       parts = {
         ...common,
         kind: 'bpe',

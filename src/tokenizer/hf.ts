@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail, systemErrorText } from '../errors.js';
-import { BpeModel, mergeKey, mergeRanks } from './bpe.js';
+import { BpeModel, mergeKey, mergeLineKey, mergeRanks } from './bpe.js';
 import { byteLevelDecode, byteLevelEncode } from './byte-level.js';
 import { endOfGenerationIds } from './end-of-generation.js';
 import { hfNormalizer, type Normalizer } from './hf-normalizers.js';
@@ -251,21 +251,14 @@ interface ModelParts {
   readonly kind: 'bpe' | 'wordpiece' | 'unigram';
 }
 
-/** Merges as 'left right' strings (older files) or [left, right] pairs; the first of duplicates keeps its rank. */
-function parseMerges(m: JsonFields): Map<string, number> {
-  const ranks = new Map<string, number>();
-  m.rawItems().forEach((item, rank) => {
+/** Merge keys from 'left right' strings (older files) or [left, right] pairs, in rank order. */
+function parseMerges(m: JsonFields): string[] {
+  return m.rawItems().map((item, rank) => {
     let key: string | undefined;
-    if (typeof item === 'string') {
-      const space = item.indexOf(' ', 1);
-      if (space > 0) key = mergeKey(item.slice(0, space), item.slice(space + 1));
-    } else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string') {
-      key = mergeKey(item[0], item[1]);
-    }
-    if (key === undefined) fail('BAD_FILE', `${m.file}: ${m.path}[${rank}] must be a 'left right' string or a [left, right] pair`);
-    if (!ranks.has(key)) ranks.set(key, rank);
+    if (typeof item === 'string') key = mergeLineKey(item);
+    else if (Array.isArray(item) && item.length === 2 && typeof item[0] === 'string' && typeof item[1] === 'string') key = mergeKey(item[0], item[1]);
+    return key ?? fail('BAD_FILE', `${m.file}: ${m.path}[${rank}] must be a 'left right' string or a [left, right] pair`);
   });
-  return ranks;
 }
 
 function modelParts(m: JsonFields, added: readonly AddedToken[]): ModelParts {
@@ -390,19 +383,12 @@ function fromVocabAndMerges(vocabPath: string, config: TokenizerConfig): TextTok
   const mergesPath = join(vocabPath, '..', 'merges.txt');
   if (!existsSync(mergesPath)) fail('MISSING', `${mergesPath} is missing (needed beside ${vocabPath})`);
   const ids = readJson(vocabPath).numberMap();
-  const lines = readFileSync(mergesPath, 'utf8').split(/\r?\n/);
-  const ranks = new Map<string, number>();
-  let rank = 0;
-  for (const line of lines) {
-    if (line.startsWith('#version') || line.length === 0) continue;
-    const space = line.indexOf(' ', 1);
-    if (space < 0) fail('BAD_FILE', `${mergesPath}: line '${line.slice(0, 40)}' is not a 'left right' merge`);
-    const key = mergeKey(line.slice(0, space), line.slice(space + 1));
-    if (!ranks.has(key)) ranks.set(key, rank);
-    rank++;
-  }
+  const merges = readFileSync(mergesPath, 'utf8')
+    .split(/\r?\n/)
+    .filter((line) => !line.startsWith('#version') && line.length > 0)
+    .map((line) => mergeLineKey(line) ?? fail('BAD_FILE', `${mergesPath}: line '${line.slice(0, 40)}' is not a 'left right' merge`));
   const vocab = buildVocab(vocabPath, ids, config.addedTokens, () => TokenType.NORMAL);
-  const bpe = new BpeModel(vocab, mergeRanks(ranks), { ignoreMerges: false, unknown: 'unk' });
+  const bpe = new BpeModel(vocab, mergeRanks(merges), { ignoreMerges: false, unknown: 'unk' });
   const qwen = config.tokenizerClass?.startsWith('Qwen2') ?? false;
   const split = patternSplitter([qwen ? QWEN2_PATTERN : GPT2_PATTERN], vocabPath);
   return assemble(
