@@ -2,6 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
+import { loadModel } from '../src/model/load.js';
+import { startServer } from '../src/server/app.js';
 import { EOS, openAIError, postJSON, sseEvents, startTestServer, type TestServer } from './server-helpers.js';
 
 /**
@@ -178,5 +180,52 @@ test("logprobs show each token as its text and bytes, with llama.cpp's log-proba
   for (const entry of [...content, ...content.flatMap((e) => e.top_logprobs)]) {
     assert.deepEqual(entry.bytes, [...Buffer.from(entry.token, 'utf8')]);
     assert.ok(!entry.token.includes('\u2581'));
+  }
+});
+
+test('a base URL written with a trailing slash still reaches the endpoints', async () => {
+  const client = new OpenAI({ baseURL: `${t.url}/v1/`, apiKey: 'k', maxRetries: 0 });
+  assert.deepEqual((await client.models.list()).data.map((m) => m.id), ['stories260K']);
+  for (const path of ['/v1/models/', '//v1/models']) {
+    const response = await fetch(`${t.url}${path}`, { headers: auth });
+    assert.equal(response.status, 200, path);
+    assert.equal(((await response.json()) as any).object, 'list', path);
+  }
+});
+
+test('what the server cannot honour is refused by name, not ignored: JSON mode, tools, top_logprobs without logprobs, too many stops', async () => {
+  const chat = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 };
+  const cases: Array<[object, string, RegExp]> = [
+    [{ response_format: { type: 'json_object' } }, 'response_format.type', /JSON/],
+    [{ tools: [{ type: 'function', function: { name: 'f' } }] }, 'tools', /function calling/],
+    [{ top_logprobs: 2 }, 'top_logprobs', /logprobs: true/],
+    [{ stop: Array.from({ length: 17 }, (_, i) => `s${i}`) }, 'stop', /at most 16/],
+    [{ stop: 5 }, 'stop', /string or an array/],
+  ];
+  for (const [fields, param, message] of cases) {
+    const r = await postJSON(`${t.url}/v1/chat/completions`, { ...chat, ...fields }, auth);
+    assert.equal(r.status, 400, JSON.stringify(fields));
+    const error = openAIError(r.json);
+    assert.equal(error.param, param);
+    assert.match(error.message, message);
+  }
+  // What a client sends by default stays accepted: no tools, plain text, OpenAI's 4 stops and more.
+  const ok = await postJSON(`${t.url}/v1/chat/completions`, { ...chat, tools: [], response_format: { type: 'text' }, stop: ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'] }, auth);
+  assert.equal(ok.status, 200);
+});
+
+test("a request while the model loads gets 503 with Retry-After, as a busy server's 429 does (server-load)", async () => {
+  let finish!: () => void;
+  const gate = new Promise<void>((resolve) => (finish = resolve));
+  const loading = await startServer({ modelPath: 'assets/stories260K.gguf', port: 0, load: async (path, options) => (await gate, loadModel(path, options)) });
+  try {
+    const r = await postJSON(`${loading.url}/v1/completions`, { prompt: 'x' });
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.equal(openAIError(r.json).code, 'model_loading');
+  } finally {
+    finish();
+    await loading.ready;
+    await loading.close();
   }
 });

@@ -120,6 +120,8 @@ function buildApp(ctx: ServerContext, options: ServerOptions, loadError: () => E
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Keep-alive connections must not hold a shutdown open.
     forceCloseConnections: true,
+    // Base URLs written with a trailing slash (http://host/v1/) make clients ask for //chat/completions or models/.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
 
   // Every body is JSON whatever its content type: `curl -d` sends application/x-www-form-urlencoded.
@@ -168,7 +170,7 @@ function buildApp(ctx: ServerContext, options: ServerOptions, loadError: () => E
     const apiError = toApiError(err);
     if (apiError.status >= 500 && !(err instanceof ApiError)) console.error(err);
     // A client library backs off for as long as Retry-After says (OpenAI's retries 429 by it).
-    if (apiError.status === 429) reply.header('retry-after', '1');
+    if (apiError.status === 429 || apiError.status === 503) reply.header('retry-after', '1');
     return reply.status(apiError.status).send(apiError.body());
   });
   registerFallback(app);

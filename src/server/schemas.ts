@@ -8,7 +8,9 @@ import { badRequest } from './api-error.js';
  */
 
 const count = z.number().int().min(0);
-const stop = z.union([z.string(), z.array(z.string()).max(4)]).nullish();
+/** OpenAI allows 4 stop strings; llama-server any number. Chat templates' end markers easily make more than 4. */
+const MAX_STOPS = 16;
+const stop = z.union([z.string(), z.array(z.string()).max(MAX_STOPS)], { error: `must be a string or an array of at most ${MAX_STOPS} strings` }).nullish();
 
 /** Sampling fields every generating endpoint takes: OpenAI's names, plus llama.cpp's extensions. */
 const sampling = {
@@ -42,13 +44,18 @@ const messages = z
   .min(1, 'send at least one message');
 export type RequestMessages = z.infer<typeof messages>;
 
-export const chatRequest = z.object({
-  ...sampling,
-  messages,
-  max_completion_tokens: count.nullish(),
-  logprobs: z.boolean().nullish(),
-  top_logprobs: z.number().int().min(0).max(20).nullish(),
-});
+export const chatRequest = z
+  .object({
+    ...sampling,
+    messages,
+    max_completion_tokens: count.nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+    // Refused rather than ignored: a client asking for JSON or a tool call would get prose it cannot parse.
+    response_format: z.object({ type: z.literal('text', { error: 'only text replies are supported (no JSON mode or JSON schema)' }) }).nullish(),
+    tools: z.array(z.unknown()).max(0, 'function calling is not supported; send no tools').nullish(),
+  })
+  .refine((body) => body.top_logprobs == null || body.logprobs === true, { message: 'needs logprobs: true', path: ['top_logprobs'] });
 export type ChatRequest = z.infer<typeof chatRequest>;
 
 export const completionRequest = z.object({
