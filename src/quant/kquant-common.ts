@@ -38,20 +38,23 @@ export function nearestInt(v: number): number {
   return (bitsI32[0]! & 0x007fffff) - 0x00400000;
 }
 
+/** The signed quants of the group being fitted. */
+const signed = new Int8Array(QK_K);
+
 /** The x²-weighted sums Σw·x·l and Σw·l² of the last symmetricQuants call. */
 const fit = new Float32Array(2);
 
 /**
- * Symmetric quants l = clamp(round(iscale·x), -nmax, nmax-1) of x[xo..xo+n) into Ls[0..n), and their sums into `fit`
+ * Symmetric quants l = clamp(round(iscale·x), -nmax, nmax-1) of x[xo..xo+n) into signed[0..n), and their sums into `fit`
  * with weights w = x², accumulated in C's order and float rounding: the first step of make_qx_quants and make_q3_quants.
  */
-function symmetricQuants(n: number, nmax: number, iscale: number, x: Float32Array, xo: number, Ls: Int8Array): void {
+function symmetricQuants(n: number, nmax: number, iscale: number, x: Float32Array, xo: number): void {
   let sumlx = 0;
   let suml2 = 0;
   for (let i = 0; i < n; i++) {
     const xi = x[xo + i]!;
     const l = clamp(nearestInt(f(iscale * xi)), -nmax, nmax - 1);
-    Ls[i] = l;
+    signed[i] = l;
     const w = f(xi * xi);
     sumlx = f(sumlx + f(f(w * xi) * l));
     suml2 = f(suml2 + f(f(w * l) * l));
@@ -59,8 +62,6 @@ function symmetricQuants(n: number, nmax: number, iscale: number, x: Float32Arra
   fit[0] = sumlx;
   fit[1] = suml2;
 }
-
-const qxSigned = new Int8Array(QK_K);
 
 /**
  * make_qx_quants with rmse_type 1 and no importance weights (the variant Q6_K uses): symmetric quants in
@@ -73,17 +74,17 @@ export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: numbe
     L.fill(0, lo, lo + n);
     return 0;
   }
-  symmetricQuants(n, nmax, f(-nmax / max), x, xo, qxSigned);
-  for (let i = 0; i < n; i++) L[lo + i] = qxSigned[i]! + nmax;
+  symmetricQuants(n, nmax, f(-nmax / max), x, xo);
+  for (let i = 0; i < n; i++) L[lo + i] = signed[i]! + nmax;
   let scale = fit[1] !== 0 ? f(fit[0]! / fit[1]!) : 0;
   let best = f(scale * fit[0]!);
   for (let is = -9; is <= 9; is++) {
     if (is === 0) continue;
-    symmetricQuants(n, nmax, f(-f(nmax + f(TENTH * is)) / max), x, xo, qxSigned);
+    symmetricQuants(n, nmax, f(-f(nmax + f(TENTH * is)) / max), x, xo);
     const sumlx = fit[0]!;
     const suml2 = fit[1]!;
     if (suml2 > 0 && f(sumlx * sumlx) > f(best * suml2)) {
-      for (let i = 0; i < n; i++) L[lo + i] = qxSigned[i]! + nmax;
+      for (let i = 0; i < n; i++) L[lo + i] = signed[i]! + nmax;
       scale = f(sumlx / suml2);
       best = f(scale * sumlx);
     }
@@ -94,22 +95,21 @@ export function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: numbe
 /**
  * make_q3_quants with do_rmse: symmetric quants in [-nmax, nmax-1] (stored as l + nmax in L), then up to 5
  * passes moving single quants while that lowers the x²-weighted error. Returns the group's scale.
- * `Ls` is scratch for the signed quants.
  */
-export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number, Ls: Int8Array): number {
+export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number): number {
   const max = largestMagnitude(x, xo, n);
   if (Math.abs(max) < GROUP_MAX_EPS) {
     L.fill(0, lo, lo + n);
     return 0;
   }
-  symmetricQuants(n, nmax, f(-nmax / max), x, xo, Ls);
+  symmetricQuants(n, nmax, f(-nmax / max), x, xo);
   let sumlx = fit[0]!;
   let suml2 = fit[1]!;
   for (let itry = 0; itry < 5; itry++) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
       const xi = x[xo + i]!;
-      const li = Ls[i]!;
+      const li = signed[i]!;
       const w = f(xi * xi);
       let slx = f(sumlx - f(f(w * xi) * li));
       if (slx > 0) {
@@ -119,7 +119,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
           slx = f(slx + f(f(w * xi) * nl));
           sl2 = f(sl2 + f(f(w * nl) * nl));
           if (sl2 > 0 && f(f(slx * slx) * suml2) > f(f(sumlx * sumlx) * sl2)) {
-            Ls[i] = nl;
+            signed[i] = nl;
             sumlx = slx;
             suml2 = sl2;
             changed++;
@@ -129,7 +129,7 @@ export function makeQ3Quants(n: number, nmax: number, x: Float32Array, xo: numbe
     }
     if (changed === 0) break;
   }
-  for (let i = 0; i < n; i++) L[lo + i] = Ls[i]! + nmax;
+  for (let i = 0; i < n; i++) L[lo + i] = signed[i]! + nmax;
   return f(sumlx / suml2);
 }
 

@@ -17,7 +17,6 @@ const SCALES = 96;
 const D = 108;
 
 const L = new Uint8Array(QK_K);
-const signedL = new Int8Array(16);
 const scales = new Float32Array(QK_K / 16);
 
 /** Group g's 6-bit scale, biased by 32, from the 12 bytes at b[o..o+12). */
@@ -51,7 +50,7 @@ export const Q3_K: QuantFormat = {
   },
   quantize(src, dst, count) {
     for (let o = 0, x = 0; x < count; o += BLOCK_BYTES, x += QK_K) {
-      for (let g = 0; g < 16; g++) scales[g] = makeQ3Quants(16, 4, src, x + 16 * g, L, 16 * g, signedL);
+      for (let g = 0; g < 16; g++) scales[g] = makeQ3Quants(16, 4, src, x + 16 * g, L, 16 * g);
       const maxScale = largestMagnitude(scales, 0, 16);
       dst.fill(0, o + SCALES, o + D);
       if (maxScale !== 0) {
