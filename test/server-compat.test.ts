@@ -229,3 +229,17 @@ test("a request while the model loads gets 503 with Retry-After, as a busy serve
     await loading.close();
   }
 });
+
+test('/tokenize with_pieces shows each piece as text, or as its bytes when it is part of a character (as llama-server)', async () => {
+  const text = 'Once upon ✓';
+  const r = await postJSON(`${t.url}/tokenize`, { content: text, add_special: false, with_pieces: true }, auth);
+  const pieces = r.json.tokens as Array<{ id: number; piece: string | number[] }>;
+  const plain = await postJSON(`${t.url}/tokenize`, { content: text, add_special: false }, auth);
+  assert.deepEqual(pieces.map((p) => p.id), plain.json.tokens);
+  // stories260K has no token for ✓: it is spelled in byte tokens, each shown as its byte.
+  assert.ok(pieces.some((p) => Array.isArray(p.piece)));
+  assert.ok(!pieces.some((p) => typeof p.piece === 'string' && p.piece.includes('\u2581')));
+  const bytes = Buffer.concat(pieces.map((p) => (typeof p.piece === 'string' ? Buffer.from(p.piece, 'utf8') : Buffer.from(p.piece))));
+  // SentencePiece writes the text with a leading space (its dummy prefix).
+  assert.equal(bytes.toString('utf8'), ` ${text}`);
+});

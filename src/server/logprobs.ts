@@ -1,5 +1,6 @@
 import type { GenerationChunk } from '../generate/types.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { tokenPiece } from './token-piece.js';
 
 /**
  * Log-probabilities in OpenAI's two layouts. A token is shown as the text it stands for (" a", not
@@ -7,16 +8,9 @@ import type { Tokenizer } from '../tokenizer/tokenizer.js';
  * OpenAI does, "bytes:\xe2\x96".
  */
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 function tokenView(tokenizer: Tokenizer, id: number): { token: string; bytes: number[] } {
-  const raw = tokenizer.tokenBytes(id);
-  const bytes = [...raw];
-  try {
-    return { token: strictUtf8.decode(raw), bytes };
-  } catch {
-    return { token: `bytes:${bytes.map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}`, bytes };
-  }
+  const { bytes, text } = tokenPiece(tokenizer, id);
+  return { token: text ?? `bytes:${bytes.map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}`, bytes };
 }
 
 /** Chat's layout: `logprobs.content[]`, one object per token. */

@@ -4,6 +4,7 @@ import { badRequest } from './api-error.js';
 import { chatPrompt, type ServerContext } from './context.js';
 import { collect, forEachStep, start } from './request-generation.js';
 import { SSE_HEADERS, sseStream } from './sse.js';
+import { tokenPiece } from './token-piece.js';
 import { applyTemplateRequest, detokenizeRequest, generateOptions, nativeGenerateRequest, parseBody, tokenizeRequest } from './schemas.js';
 
 /** realizar's own endpoints: /generate, /apply-template, /tokenize, /detokenize, /health, /metrics (llama.cpp's field names where it has them). */
@@ -59,7 +60,14 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, l
       ...(body.add_special === false ? { addBos: false, addEos: false } : {}),
       parseSpecial: body.parse_special ?? false,
     });
-    return { tokens: body.with_pieces ? ids.map((id) => ({ id, piece: tokenizer.tokenText(id) })) : ids };
+    if (!body.with_pieces) return { tokens: ids };
+    // As llama-server: the piece's text, or its bytes when they are not whole UTF-8.
+    return {
+      tokens: ids.map((id) => {
+        const { text, bytes } = tokenPiece(tokenizer, id);
+        return { id, piece: text ?? bytes };
+      }),
+    };
   });
 
   app.post('/detokenize', async (request) => {
