@@ -60,3 +60,26 @@ test('info counts in words: one tensor, several tensors', async () => {
   const r = await realizarInProcess(['info', pathOf('llama-tiny-shape-Q4_0')]);
   assert.match(r.stdout, /^quantization +Q6_K: 1 tensor, [\d.]+ MiB; Q4_0: 29 tensors, /m);
 });
+
+test('info --metadata lists every key with the value gguf-py reads', async () => {
+  for (const name of ['stories260K', 'llama-tiny-shape-Q4_K_M']) {
+    const r = await realizarInProcess(['info', '--metadata', pathOf(name)]);
+    assert.equal(r.error, undefined, name);
+    const shown = new Map(r.stdout.split('\n\n')[1]!.trimEnd().split('\n').map((line) => {
+      const [, key, value] = /^(\S+) +(.*)$/.exec(line)!;
+      return [key!, value!];
+    }));
+    const ref = (JSON.parse(readFileSync(`../shared/reference/info/${name}.json`, 'utf8')) as { metadata: Record<string, unknown> }).metadata;
+    assert.deepEqual([...shown.keys()].sort(), Object.keys(ref).sort(), name);
+    for (const [key, expected] of Object.entries(ref)) {
+      const value = shown.get(key)!;
+      if (typeof expected === 'number') assert.equal(Number(value), expected, key);
+      else if (typeof expected === 'boolean') assert.equal(value, String(expected), key);
+      else if (typeof expected === 'string') assert.equal(JSON.parse(value), expected, key);
+      else {
+        const array = expected as { array_of: string; length: number };
+        assert.ok(value.startsWith(`[${array.array_of} × ${array.length}] `), `${key}: ${value}`);
+      }
+    }
+  }
+});

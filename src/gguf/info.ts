@@ -179,8 +179,22 @@ const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' 
 
 const listText = (v: number | number[] | null): string => (v === null ? '-' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 
+/** Characters of a string value `info --metadata` shows before cutting it (a chat template runs to kilobytes). */
+const STRING_HEAD = 80;
+
+/** A metadata value on one line: strings quoted (and cut), arrays as item type, length and first items. */
+function metadataText(v: JsonScalar | ArraySummary): string {
+  if (typeof v === 'object') {
+    const more = v.length > v.first.length ? ', ...' : '';
+    return `[${v.arrayOf} × ${v.length}] ${v.first.map(metadataText).join(', ')}${more}`;
+  }
+  if (typeof v !== 'string') return String(v);
+  const head = JSON.stringify(v.length > STRING_HEAD ? v.slice(0, STRING_HEAD) : v);
+  return v.length > STRING_HEAD ? `${head}... (${v.length} characters)` : head;
+}
+
 /** The human-readable report `realizar info` prints. */
-export function formatInfo(info: ModelInfo, withTensors: boolean): string {
+export function formatInfo(info: ModelInfo, withTensors: boolean, withMetadata = false): string {
   const rows: [string, string][] = [
     ['file', `${info.file} (${humanBytes(info.fileSize)}, GGUF v${info.ggufVersion})`],
     ['architecture', info.architecture ?? '-'],
@@ -201,6 +215,11 @@ export function formatInfo(info: ModelInfo, withTensors: boolean): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   const lines = rows.map(([k, v]) => k.padEnd(width) + v);
+  if (withMetadata) {
+    lines.push('');
+    const keyWidth = Math.max(0, ...Object.keys(info.metadata).map((k) => k.length)) + 2;
+    for (const [key, value] of Object.entries(info.metadata)) lines.push(key.padEnd(keyWidth) + metadataText(value));
+  }
   if (withTensors) {
     lines.push('');
     const nameWidth = Math.max(4, ...info.tensors.map((t) => t.name.length)) + 2;

@@ -7,6 +7,7 @@ interface InfoOptions {
   model?: string;
   json?: boolean;
   tensors?: boolean;
+  metadata?: boolean;
 }
 
 export function register(program: Command): void {
@@ -16,12 +17,13 @@ export function register(program: Command): void {
     .argument('[model]', 'path to a .gguf file (or -m)')
     .option('-m, --model <path>', 'path to a .gguf file')
     .option('--json', 'print one JSON object with stable field names (metadata and tensor list included)')
+    .option('--metadata', 'list every metadata key and its value (arrays by type, length and first items)')
     .option('--tensors', 'list every tensor: name, type, dims, offset in the data section, bytes')
     .action((model: string | undefined, options: InfoOptions) => {
       const file = GGUFFile.open(modelPath(model, options.model));
       try {
         const info = modelInfo(file);
-        process.stdout.write(options.json ? JSON.stringify(info, null, 1) + '\n' : formatInfo(info, options.tensors === true));
+        process.stdout.write(options.json ? JSON.stringify(info, null, 1) + '\n' : formatInfo(info, options.tensors === true, options.metadata === true));
       } finally {
         file.close();
       }
