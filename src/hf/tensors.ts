@@ -40,24 +40,24 @@ function byRank(a: HFTensor, b: HFTensor): number {
   return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2];
 }
 
-/** The natural (lossless) ggml type of a checkpoint tensor, or an error for dtypes no model weight uses. */
-function naturalType(t: CheckpointTensor): GGMLType {
+/** The ggml type of a float checkpoint tensor (F16, BF16, F32 or F64), or an error for dtypes no model weight uses. */
+function floatType(t: CheckpointTensor): GGMLType {
   const ggml = dtypeToGGML(t.dtype);
-  if (t.shape.length <= 1 || ggml === GGMLType.F64) return GGMLType.F32;
-  if (ggml === GGMLType.F16 || ggml === GGMLType.BF16 || ggml === GGMLType.F32) return ggml;
+  if (ggml === GGMLType.F16 || ggml === GGMLType.BF16 || ggml === GGMLType.F32 || ggml === GGMLType.F64) return ggml;
   return fail('UNSUPPORTED', `${t.file.path}: tensor '${t.name}' has dtype ${t.dtype}; model weights must be F32, F16 or BF16`);
+}
+
+/** The natural (lossless) ggml type of a checkpoint tensor; vectors are widened to F32 whatever their dtype. */
+function naturalType(t: CheckpointTensor): GGMLType {
+  if (t.shape.length <= 1) return GGMLType.F32;
+  const ggml = floatType(t);
+  return ggml === GGMLType.F64 ? GGMLType.F32 : ggml;
 }
 
 /** The checkpoint bytes as f32 values, whatever their float dtype. */
 function checkpointF32(t: CheckpointTensor, bytes: Uint8Array): Float32Array {
-  if (t.dtype === 'F64') {
-    const src = new Float64Array(bytes.buffer, bytes.byteOffset, t.count);
-    return Float32Array.from(src);
-  }
-  const ggml = dtypeToGGML(t.dtype);
-  if (ggml !== GGMLType.F16 && ggml !== GGMLType.BF16 && ggml !== GGMLType.F32) {
-    fail('UNSUPPORTED', `${t.file.path}: tensor '${t.name}' has dtype ${t.dtype}; model weights must be F32, F16 or BF16`);
-  }
+  const ggml = floatType(t);
+  if (ggml === GGMLType.F64) return Float32Array.from(new Float64Array(bytes.buffer, bytes.byteOffset, t.count));
   return tensorAsF32(ggml, bytes, t.count, t.name);
 }
 
