@@ -86,7 +86,7 @@ test('missing, directory, truncated, non-GGUF and vocab-only models: one line na
   assertOneLineError(realizar(['info', truncatedData]), pastEnd, 'info truncated');
 
   await assertRefused(['info', ABSENT], missing);
-  await assertRefused(['info', dir], /is not a regular file; pass a \.gguf file/);
+  await assertRefused(['info', dir], /is not a regular file; pass a \.gguf file \(a Hugging Face model folder becomes one with `realizar convert`\)$/);
   await assertRefused(['run', '-m', dir, '-p', 'hi'], new RegExp(dir));
   await assertRefused(['run', '-m', truncatedData, '-p', 'hi'], pastEnd);
   await assertRefused(['info', truncatedHeader], /truncated GGUF: .* the file has \d+ left; download or convert it again/);

@@ -291,7 +291,10 @@ export class GGUFFile extends MetadataView {
 
   private static parse(path: string, fd: number): GGUFFile {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) fail('BAD_ARGUMENT', `${path} is not a regular file; pass a .gguf file`);
+    if (!stat.isFile()) {
+      const hint = stat.isDirectory() ? ' (a Hugging Face model folder becomes one with `realizar convert`)' : '';
+      fail('BAD_ARGUMENT', `${path} is not a regular file; pass a .gguf file${hint}`);
+    }
     const c = new HeaderCursor(fd, stat.size, path);
     const magic = c.u32('magic');
     if (magic !== GGUF_MAGIC) fail('BAD_FILE', `${path}: not a GGUF file (magic 0x${magic.toString(16).padStart(8, '0')}, expected 'GGUF')`);
