@@ -1,5 +1,6 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { fail, systemErrorText } from '../errors.js';
+import { closeSync, fstatSync } from 'node:fs';
+import { fail } from '../errors.js';
+import { openForReading } from '../io/open-for-reading.js';
 import { readAt } from '../io/read-at.js';
 import { dtypeSize, isSafeTensorsDType, typedValues, type SafeTensorsDType, type SafeTensorsValues } from './dtype.js';
 
@@ -91,12 +92,7 @@ export class SafeTensorsFile {
   }
 
   static open(path: string): SafeTensorsFile {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      return fail('MISSING', `cannot open ${path}: ${systemErrorText(e)}`);
-    }
+    const fd = openForReading(path);
     try {
       return SafeTensorsFile.parse(path, fd);
     } catch (e) {

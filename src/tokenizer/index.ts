@@ -1,8 +1,9 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../errors.js';
 import { GGUFFile } from '../gguf/reader.js';
 import { GGUF_MAGIC } from '../gguf/types.js';
+import { openForReading } from '../io/open-for-reading.js';
 import { tokenizerFromSentencePiece } from './sentencepiece-model.js';
 import { isTiktokenFile, tokenizerFromTiktoken } from './tiktoken.js';
 import { tokenizerFromGGUF } from './gguf.js';
@@ -31,7 +32,7 @@ export function loadTokenizer(path: string): TextTokenizer {
     return tokenizerFromHF(path, existsSync(config) ? config : undefined);
   }
   const head = Buffer.alloc(64);
-  const fd = openSync(path, 'r');
+  const fd = openForReading(path);
   try {
     readSync(fd, head, 0, head.length, 0);
   } finally {
