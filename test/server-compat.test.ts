@@ -243,3 +243,10 @@ test('/tokenize with_pieces shows each piece as text, or as its bytes when it is
   // SentencePiece writes the text with a leading space (its dummy prefix).
   assert.equal(bytes.toString('utf8'), ` ${text}`);
 });
+
+test("seed -1 is llama.cpp's random seed: repeated requests differ, while a fixed seed repeats", async () => {
+  const ask = async (seed: number) => (await postJSON(`${t.url}/v1/completions`, { prompt: reference.prompt, max_tokens: 24, temperature: 1.5, seed }, auth)).json.choices[0].text as string;
+  const random = new Set([await ask(-1), await ask(-1), await ask(-1), await ask(-1)]);
+  assert.ok(random.size > 1, 'four seed -1 completions were all the same');
+  assert.equal(await ask(7), await ask(7));
+});

@@ -128,7 +128,8 @@ export function generateOptions(request: SamplingFields, vocabSize: number): Gen
   if (request.repeat_penalty != null) options.repeatPenalty = request.repeat_penalty;
   if (request.presence_penalty != null) options.presencePenalty = request.presence_penalty;
   if (request.frequency_penalty != null) options.frequencyPenalty = request.frequency_penalty;
-  if (request.seed != null) options.seed = request.seed;
+  // -1 is llama.cpp's (and `realizar run --seed`'s) "pick one at random": the engine's default without a seed.
+  if (request.seed != null && request.seed !== -1) options.seed = request.seed;
   if (request.stop != null) {
     const stops = (typeof request.stop === 'string' ? [request.stop] : request.stop).filter((s) => s !== '');
     if (stops.length > 0) options.stop = stops;
