@@ -32,7 +32,7 @@ export function compilePattern(pattern: string, where: string): RegExp {
         if (inClass) fail('UNSUPPORTED', `${where}: \\S inside a character class is not supported in pattern ${JSON.stringify(pattern)}`);
         out += `[^${WHITESPACE}]`;
       } else if (e === 'p' || e === 'P' || e === 'u' || e === 'x') {
-        // Taken whole, so that their braces and hex digits are not read as quantifiers or literals below.
+        // Taken whole, so that the braces of \p{..} and \u{..} are never read as a quantifier's.
         const m = /^\\[pPux](\{[^}]*\}|[0-9A-Fa-f]{2,4})/.exec(pattern.slice(i));
         const body = m ? m[0] : pattern.slice(i, i + 2);
         out += body;
