@@ -2,9 +2,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
+import type { GenerationChunk, GenerationResult } from '../src/generate/types.js';
 import { loadModel } from '../src/model/load.js';
 import { startServer } from '../src/server/app.js';
-import { EOS, openAIError, postJSON, sseEvents, startTestServer, type TestServer } from './server-helpers.js';
+import { EOS, metricValue, openAIError, postJSON, sseEvents, startTestServer, type TestServer } from './server-helpers.js';
 
 /**
  * What llama-server and Ollama users rely on beyond the happy path: browsers (CORS), wrong methods,
@@ -249,4 +250,41 @@ test("seed -1 is llama.cpp's random seed: repeated requests differ, while a fixe
   const random = new Set([await ask(-1), await ask(-1), await ask(-1), await ask(-1)]);
   assert.ok(random.size > 1, 'four seed -1 completions were all the same');
   assert.equal(await ask(7), await ask(7));
+});
+
+test('a generation ending at EOS with text held back for a stop string: usage, logprobs and metrics count real tokens only', async () => {
+  // As generate.ts ends at an end-of-generation token: one last step, without logprobs, releasing the text
+  // it held back (here "." for the stop string ".\n"); the result's count excludes it.
+  const steps: GenerationChunk[] = [
+    { text: ' Hi', tokenId: 400, logprob: { tokenId: 400, token: '▁Hi', logprob: -0.5 }, topLogprobs: [] },
+    { text: '', tokenId: 30, logprob: { tokenId: 30, token: '.', logprob: -0.25 }, topLogprobs: [] },
+    { text: '.', tokenId: EOS },
+  ];
+  const scripted = await startTestServer({
+    load: async (path, options) => {
+      const model = await loadModel(path, options);
+      return {
+        path: model.path, config: model.config, tokenizer: model.tokenizer, chatTemplate: model.chatTemplate, contextLength: model.contextLength,
+        dispose: () => model.dispose(),
+        async *generate(): AsyncGenerator<GenerationChunk, GenerationResult, undefined> {
+          yield* steps;
+          return { finishReason: 'stop', promptTokens: 2, completionTokens: 2, promptMs: 0, generateMs: 0 };
+        },
+      };
+    },
+  });
+  try {
+    const r = await postJSON(`${scripted.url}/v1/completions`, { prompt: 'Once', logprobs: 0, stop: '.\n' });
+    const choice = r.json.choices[0];
+    assert.equal(choice.text, ' Hi.');
+    assert.equal(choice.finish_reason, 'stop');
+    assert.equal(r.json.usage.completion_tokens, 2);
+    assert.deepEqual(choice.logprobs.token_logprobs, [-0.5, -0.25]);
+    const native = await postJSON(`${scripted.url}/generate`, { prompt: 'Once' });
+    assert.equal(native.json.usage.completion_tokens, 2);
+    const metrics = await (await fetch(`${scripted.url}/metrics`)).text();
+    assert.equal(metricValue(metrics, 'realizar_generated_tokens_total'), 4);
+  } finally {
+    await scripted.close();
+  }
 });

@@ -110,7 +110,7 @@ export class GenerationService {
         else this.metrics.timePerToken.observe((now - last) / 1000);
         first = false;
         last = now;
-        this.metrics.generatedTokens.inc();
+        if (!this.model.tokenizer.isEndOfGeneration(step.value.tokenId)) this.metrics.generatedTokens.inc();
         yield step.value;
       }
     } finally {

@@ -13,10 +13,15 @@ function tokenView(tokenizer: Tokenizer, id: number): { token: string; bytes: nu
   return { token: text ?? `bytes:${bytes.map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}`, bytes };
 }
 
+/** The steps that are generated tokens: the end-of-generation step only releases held-back text. */
+function tokens(chunks: readonly GenerationChunk[]): GenerationChunk[] {
+  return chunks.filter((c) => c.logprob !== undefined);
+}
+
 /** Chat's layout: `logprobs.content[]`, one object per token. */
 export function chatLogprobs(tokenizer: Tokenizer, chunks: readonly GenerationChunk[]) {
   return {
-    content: chunks.map((chunk) => ({
+    content: tokens(chunks).map((chunk) => ({
       ...tokenView(tokenizer, chunk.tokenId),
       logprob: chunk.logprob?.logprob ?? 0,
       top_logprobs: (chunk.topLogprobs ?? []).map((alt) => ({ ...tokenView(tokenizer, alt.tokenId), logprob: alt.logprob })),
@@ -29,7 +34,8 @@ export function chatLogprobs(tokenizer: Tokenizer, chunks: readonly GenerationCh
  * The legacy completions layout: parallel arrays, one entry per token. `text_offset` counts characters
  * from the start of the prompt, as OpenAI's does, so `startOffset` is where this text begins in it.
  */
-export function completionLogprobs(tokenizer: Tokenizer, chunks: readonly GenerationChunk[], startOffset: number) {
+export function completionLogprobs(tokenizer: Tokenizer, steps: readonly GenerationChunk[], startOffset: number) {
+  const chunks = tokens(steps);
   let offset = startOffset;
   const textOffset: number[] = [];
   for (const chunk of chunks) {

@@ -28,10 +28,10 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, l
     const { service } = ctx.model();
     const ids = service.tokenize(body.prompt, 'prompt', { parseSpecial: false });
     const generation = await start(request, reply, ctx, ids, generateOptions(body, service.model.tokenizer.vocabSize), arrivedAt);
-    const summary = (result: GenerationResult, completionTokens: number) => ({
+    const summary = (result: GenerationResult) => ({
       model: ctx.modelName,
       finish_reason: result.finishReason,
-      usage: { prompt_tokens: ids.length, completion_tokens: completionTokens, total_tokens: ids.length + completionTokens },
+      usage: { prompt_tokens: ids.length, completion_tokens: result.completionTokens, total_tokens: ids.length + result.completionTokens },
       timings: { prompt_ms: result.promptMs, generate_ms: result.generateMs },
     });
     if (body.stream) {
@@ -39,12 +39,12 @@ export function registerNativeRoutes(app: FastifyInstance, ctx: ServerContext, l
       // or a possible stop string is pending), then the summary.
       async function* events() {
         const result = yield* forEachStep(generation, request, true, (chunk) => ({ text: chunk.text, token: chunk.tokenId }));
-        yield { text: '', ...summary(result, request.usage.completionTokens) };
+        yield { text: '', ...summary(result) };
       }
       return reply.headers(SSE_HEADERS).send(sseStream(events()));
     }
     const { text, chunks, result } = await collect(generation, request);
-    return { text, tokens: chunks.map((c) => c.tokenId), ...summary(result, chunks.length) };
+    return { text, tokens: chunks.map((c) => c.tokenId), ...summary(result) };
   });
 
   app.post('/apply-template', async (request) => {

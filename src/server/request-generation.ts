@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GenerateOptions, GenerationChunk } from '../generate/types.js';
+import type { GenerateOptions, GenerationChunk, GenerationResult } from '../generate/types.js';
 import { requestEnded, type ServerContext } from './context.js';
 import type { Generation } from './generation.js';
 
@@ -19,7 +19,7 @@ export async function start(request: FastifyRequest, reply: FastifyReply, ctx: S
 export async function* forEachStep<E>(generation: Generation, request: FastifyRequest, keepEmpty: boolean, toEvent: (chunk: GenerationChunk) => E) {
   for (;;) {
     const step = await generation.next();
-    if (step.done) return step.value;
+    if (step.done) return finished(request, step.value);
     request.usage.completionTokens++;
     if (keepEmpty || step.value.text !== '') yield toEvent(step.value);
   }
@@ -30,9 +30,17 @@ export async function collect(generation: Generation, request: FastifyRequest) {
   const chunks: GenerationChunk[] = [];
   for (;;) {
     const step = await generation.next();
-    if (step.done) return { text: chunks.map((c) => c.text).join(''), chunks, finish: step.value.finishReason, result: step.value };
+    if (step.done) return { text: chunks.map((c) => c.text).join(''), chunks, finish: step.value.finishReason, result: finished(request, step.value) };
     request.usage.completionTokens++;
     chunks.push(step.value);
   }
 }
 
+/**
+ * The engine's count is the usage: a generation ending at an end-of-generation token yields one more
+ * step (the text it held back for a possible stop string) that is no generated token.
+ */
+function finished(request: FastifyRequest, result: GenerationResult): GenerationResult {
+  request.usage.completionTokens = result.completionTokens;
+  return result;
+}
