@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { tokenizerFromGGUF } from '../src/tokenizer/gguf.js';
 import { tokenizerFromHFFolder } from '../src/tokenizer/hf.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
+import { withGGUF } from './helpers/gguf-file.js';
 
 const T = '../shared/tokenizers';
 
@@ -27,12 +27,7 @@ const LOADERS: Record<string, () => Tokenizer> = {
 };
 
 function gguf(name: string, pre?: string): Tokenizer {
-  const f = GGUFFile.open(`../shared/vocab/ggml-vocab-${name}.gguf`);
-  try {
-    return tokenizerFromGGUF(f, { pre });
-  } finally {
-    f.close();
-  }
+  return withGGUF(`../shared/vocab/ggml-vocab-${name}.gguf`, (f) => tokenizerFromGGUF(f, { pre }));
 }
 
 const cache = new Map<string, Tokenizer>();

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { GGUFFile } from '../src/gguf/reader.js';
 import { tokenizerFromGGUF } from '../src/tokenizer/gguf.js';
 import { loadTokenizer } from '../src/tokenizer/index.js';
 import type { Tokenizer } from '../src/tokenizer/tokenizer.js';
+import { withGGUF } from './helpers/gguf-file.js';
 
 const VOCAB = '../shared/vocab';
 
@@ -59,12 +59,8 @@ const NOT_COVERED: Record<string, string> = {
 
 for (const name of GGUF_VOCABS) {
   test(`GGUF vocab ${name}: every llama.cpp conformance case`, () => {
-    const file = GGUFFile.open(`${VOCAB}/ggml-vocab-${name}.gguf`);
-    try {
-      assert.deepEqual(failures(tokenizerFromGGUF(file), name), []);
-    } finally {
-      file.close();
-    }
+    const tok = withGGUF(`${VOCAB}/ggml-vocab-${name}.gguf`, tokenizerFromGGUF);
+    assert.deepEqual(failures(tok, name), []);
   });
 }
 
