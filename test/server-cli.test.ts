@@ -83,6 +83,30 @@ test('SIGINT during a streamed generation cancels it and exits 0; --log-format j
   assert.ok(line.completion_tokens < 4000);
 });
 
+test('--cors-origin admits the listed browser origins only; --no-cors sends no CORS headers', async () => {
+  const preflight = (url: string, origin: string) =>
+    fetch(`${url}/v1/chat/completions`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+  const listed = await serve(['--demo', '--cors-origin', 'https://a.example, https://b.example']);
+  try {
+    const allowed = await preflight(listed.url, 'https://b.example');
+    assert.equal(allowed.status, 204);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://b.example');
+    assert.equal((await preflight(listed.url, 'https://c.example')).headers.get('access-control-allow-origin'), null);
+  } finally {
+    listed.child.kill('SIGTERM');
+    await exitCode(listed.child);
+  }
+  const off = await serve(['--demo', '--no-cors']);
+  try {
+    const health = await fetch(`${off.url}/health`, { headers: { origin: 'https://a.example' } });
+    assert.equal(health.status, 200);
+    assert.equal(health.headers.get('access-control-allow-origin'), null);
+  } finally {
+    off.child.kill('SIGTERM');
+    await exitCode(off.child);
+  }
+});
+
 test('serve refuses a missing model or bad options with one line on stderr and exit 1', () => {
   const cases: Array<[string[], RegExp]> = [
     [['serve'], /no model/],
