@@ -85,6 +85,27 @@ test('a wrong method gets 405 with Allow; an unknown path 404; both as OpenAI er
   }
 });
 
+test('text with a lone surrogate escape (valid JSON, not Unicode) is refused with 400 naming the field', async () => {
+  const cases: Array<[string, string, string]> = [
+    ['/v1/completions', '{"prompt": "Once \\ud800 upon"}', 'prompt'],
+    ['/v1/completions', '{"prompt": "Once", "stop": ["a", "\\udc00"]}', 'stop.1'],
+    ['/v1/chat/completions', '{"messages": [{"role": "user", "content": "\\ud83d"}]}', 'messages.0.content'],
+    ['/generate', '{"prompt": "x\\udfff"}', 'prompt'],
+    ['/tokenize', '{"content": "\\ud800"}', 'content'],
+  ];
+  for (const [path, body, param] of cases) {
+    const r = await postJSON(`${t.url}${path}`, body, auth);
+    assert.equal(r.status, 400, `${path} ${body}`);
+    const error = openAIError(r.json);
+    assert.equal(error.param, param);
+    assert.match(error.message, /surrogate/);
+  }
+  // A pair is one character, and fine.
+  const pair = await postJSON(`${t.url}/tokenize`, '{"content": "\\ud83d\\ude00", "add_special": false}', auth);
+  assert.equal(pair.status, 200);
+  assert.equal((await postJSON(`${t.url}/detokenize`, { tokens: pair.json.tokens }, auth)).json.content.trim(), '\u{1F600}');
+});
+
 test('a body that is not valid UTF-8 is refused with 400, not read with replacement characters', async () => {
   const bad = Buffer.concat([Buffer.from('{"prompt": "Once '), Buffer.from([0xff, 0xfe]), Buffer.from('", "max_tokens": 2}')]);
   for (const path of ['/generate', '/v1/completions', '/tokenize']) {

@@ -8,9 +8,14 @@ import { badRequest } from './api-error.js';
  */
 
 const count = z.number().int().min(0);
+/**
+ * Text the model reads. JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 can encode:
+ * refused rather than tokenized as U+FFFD, which would silently change the prompt.
+ */
+const text = z.string().refine((s) => !/\p{Cs}/u.test(s), 'contains a lone UTF-16 surrogate (a \\ud800-\\udfff escape without its pair); send valid Unicode');
 /** OpenAI allows 4 stop strings; llama-server any number. Chat templates' end markers easily make more than 4. */
 const MAX_STOPS = 16;
-const stop = z.union([z.string(), z.array(z.string()).max(MAX_STOPS)], { error: `must be a string or an array of at most ${MAX_STOPS} strings` }).nullish();
+const stop = z.union([text, z.array(text).max(MAX_STOPS, `at most ${MAX_STOPS} stop strings`)], { error: `must be a string or an array of at most ${MAX_STOPS} strings` }).nullish();
 
 /** Sampling fields every generating endpoint takes: OpenAI's names, plus llama.cpp's extensions. */
 const sampling = {
@@ -32,13 +37,13 @@ const sampling = {
   user: z.string().nullish(),
 };
 
-const textPart = z.object({ type: z.literal('text', { error: 'only text content parts are supported' }), text: z.string() });
+const textPart = z.object({ type: z.literal('text', { error: 'only text content parts are supported' }), text });
 
 const messages = z
   .array(
     z.object({
       role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
-      content: z.union([z.string(), z.array(textPart), z.null()]),
+      content: z.union([text, z.array(textPart), z.null()]),
     }),
   )
   .min(1, 'send at least one message');
@@ -60,7 +65,9 @@ export type ChatRequest = z.infer<typeof chatRequest>;
 
 export const completionRequest = z.object({
   ...sampling,
-  prompt: z.union([z.string(), z.array(z.number().int().min(0)).min(1), z.array(z.string()).length(1, 'send one prompt (batches are not supported)')]),
+  prompt: z.union([text, z.array(z.number().int().min(0)).min(1), z.array(text).length(1, 'send one prompt (batches are not supported)')], {
+    error: 'must be a string, an array of token ids, or an array of one string',
+  }),
   logprobs: z.number().int().min(0).max(5).nullish(),
   echo: z.literal(false, { error: 'echo is not supported' }).nullish(),
 });
@@ -69,7 +76,7 @@ export type CompletionRequest = z.infer<typeof completionRequest>;
 /** POST /generate: a prompt and the same sampling fields. */
 export const nativeGenerateRequest = z.object({
   ...sampling,
-  prompt: z.string(),
+  prompt: text,
 });
 export type NativeGenerateRequest = z.infer<typeof nativeGenerateRequest>;
 
@@ -77,7 +84,7 @@ export type NativeGenerateRequest = z.infer<typeof nativeGenerateRequest>;
 export const applyTemplateRequest = z.object({ messages });
 
 export const tokenizeRequest = z.object({
-  content: z.string(),
+  content: text,
   add_special: z.boolean().nullish(),
   parse_special: z.boolean().nullish(),
   with_pieces: z.boolean().nullish(),
@@ -103,16 +110,18 @@ type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Iss
 
 /**
  * For a value matching none of a union's shapes, zod reports only "Invalid input"; the branch that got
- * furthest into the value (the longest path) says what is actually wrong with it.
+ * furthest into the value (the longest path), or else the one whose type matched, says what is actually
+ * wrong with it.
  */
 function mostSpecific(issue: Issue): Issue {
   if (issue.code !== 'invalid_union' || !issue.errors?.length) return issue;
+  const depth = (i: Issue) => i.path.length + (i.code === 'invalid_type' ? 0 : 0.5);
   let best: Issue | undefined;
   for (const branch of issue.errors) {
     const first = branch[0];
-    if (first && (!best || first.path.length > best.path.length)) best = first;
+    if (first && (!best || depth(first) > depth(best))) best = first;
   }
-  return best && best.path.length > 0 ? mostSpecific({ ...best, path: [...issue.path, ...best.path] }) : issue;
+  return best && depth(best) > 0 ? mostSpecific({ ...best, path: [...issue.path, ...best.path] }) : issue;
 }
 
 type SamplingFields = { [K in keyof typeof sampling]?: z.infer<(typeof sampling)[K]> };
