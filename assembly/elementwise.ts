@@ -26,20 +26,3 @@ export function add(x: usize, y: usize, length: i32): void {
 export function addBias(x: usize, bias: usize, n: i32, dim: i32): void {
   for (let t = 0; t < n; t++) add(x + ((<usize>t * dim) << 2), bias, dim);
 }
-
-/** In place, each of n rows of `len` values becomes softmax(row). */
-export function softmax(x: usize, n: i32, len: i32): void {
-  for (let t = 0; t < n; t++) {
-    const r = x + ((<usize>t * len) << 2);
-    let m = -Infinity as f32;
-    for (let i = 0; i < len; i++) m = max(m, load<f32>(r + (<usize>i << 2)));
-    let sum: f64 = 0;
-    for (let i = 0; i < len; i++) {
-      const e = Mathf.exp(load<f32>(r + (<usize>i << 2)) - m);
-      store<f32>(r + (<usize>i << 2), e);
-      sum += e;
-    }
-    const inv = <f32>(1 / sum);
-    for (let i = 0; i < len; i++) store<f32>(r + (<usize>i << 2), load<f32>(r + (<usize>i << 2)) * inv);
-  }
-}

@@ -5,7 +5,7 @@ export { quantizeRows } from './activation';
 export { matmul } from './matmul';
 export { rmsNorm } from './norm';
 export { rope } from './rope';
-export { swiglu, add, addBias, softmax } from './elementwise';
+export { swiglu, add, addBias } from './elementwise';
 export { attention, storeF16 } from './attention';
 
 /** First byte after the module's static data: the host's allocations start above it. */

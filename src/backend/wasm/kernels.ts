@@ -18,7 +18,6 @@ export interface KernelExports {
   swiglu(out: number, gate: number, up: number, length: number): void;
   add(x: number, y: number, length: number): void;
   addBias(x: number, bias: number, n: number, dim: number): void;
-  softmax(x: number, n: number, len: number): void;
   attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, scores: number, i0: number, i1: number): void;
   storeF16(dst: number, src: number, count: number): void;
   streamRead(at: number, bytes: number): number;
