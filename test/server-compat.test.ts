@@ -215,7 +215,7 @@ test('a base URL written with a trailing slash still reaches the endpoints', asy
   }
 });
 
-test('what the server cannot honour is refused by name, not ignored: JSON mode, tools, top_logprobs without logprobs, too many stops', async () => {
+test('what the server cannot honour is refused by name, not ignored: JSON mode, tools, top_logprobs without logprobs, too many stops, suffix, best_of', async () => {
   const chat = { messages: [{ role: 'user', content: 'Hi' }], max_tokens: 2 };
   const cases: Array<[object, string, RegExp]> = [
     [{ response_format: { type: 'json_object' } }, 'response_format.type', /JSON/],
@@ -230,6 +230,11 @@ test('what the server cannot honour is refused by name, not ignored: JSON mode, 
     const error = openAIError(r.json);
     assert.equal(error.param, param);
     assert.match(error.message, message);
+  }
+  for (const [fields, param] of [[{ suffix: ' the end.' }, 'suffix'], [{ best_of: 3 }, 'best_of']] as const) {
+    const r = await postJSON(`${t.url}/v1/completions`, { prompt: 'Once', max_tokens: 2, ...fields }, auth);
+    assert.equal(r.status, 400, JSON.stringify(fields));
+    assert.equal(openAIError(r.json).param, param);
   }
   // What a client sends by default stays accepted: no tools, plain text, OpenAI's 4 stops and more.
   const ok = await postJSON(`${t.url}/v1/chat/completions`, { ...chat, tools: [], response_format: { type: 'text' }, stop: ['x1', 'x2', 'x3', 'x4', 'x5', 'x6'] }, auth);

@@ -70,6 +70,8 @@ export const completionRequest = z.object({
   }),
   logprobs: z.number().int().min(0).max(5).nullish(),
   echo: z.literal(false, { error: 'echo is not supported' }).nullish(),
+  suffix: z.string().max(0, 'suffix (fill-in-the-middle) is not supported').nullish(),
+  best_of: z.literal(1, { error: 'only best_of = 1 is supported' }).nullish(),
 });
 export type CompletionRequest = z.infer<typeof completionRequest>;
 
