@@ -1,11 +1,13 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { fail, systemErrorText } from '../errors.js';
+import { closeSync, fstatSync } from 'node:fs';
+import { fail } from '../errors.js';
+import { openForReading } from '../io/open-for-reading.js';
+import { readAt } from '../io/read-at.js';
+import { alignmentOf } from './alignment.js';
 import { quoted } from './quoted.js';
 import { GGMLType, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
 import { GGUF_LIMITS } from './limits.js';
 import { MetadataView } from './metadata.js';
 import {
-  GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUFValueType,
   GGUF_SCALAR_SIZE,
@@ -54,7 +56,7 @@ class HeaderCursor {
       const next = Buffer.allocUnsafe(size);
       let got: number;
       try {
-        got = readSync(this.fd, next, 0, size, this.pos);
+        got = readAt(this.fd, next, this.pos);
       } catch (e) {
         return fail('BAD_FILE', `${this.path}: cannot read at offset ${this.pos}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       }
@@ -193,17 +195,6 @@ function readMetadata(c: HeaderCursor, kvCount: number): Map<string, GGUFMetadat
   return metadata;
 }
 
-function readAlignment(path: string, metadata: ReadonlyMap<string, GGUFMetadataEntry>): number {
-  const entry = metadata.get('general.alignment');
-  if (entry === undefined) return GGUF_DEFAULT_ALIGNMENT;
-  const a = entry.value;
-  // llama.cpp reads it as u32 only.
-  if (entry.type !== GGUFValueType.UINT32 || typeof a !== 'number' || a === 0 || (a & (a - 1)) !== 0) {
-    fail('BAD_FILE', `${path}: general.alignment must be a u32 power of two, got ${String(a)} (${GGUFValueType[entry.type] ?? entry.type})`);
-  }
-  return a;
-}
-
 function readTensorInfo(c: HeaderCursor, index: number, alignment: number): GGUFTensorInfo {
   const path = c.path;
   const name = c.string(`tensor name #${index}`);
@@ -275,12 +266,7 @@ export class GGUFFile extends MetadataView {
   }
 
   static open(path: string): GGUFFile {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (e) {
-      return fail('MISSING', `cannot open ${path}: ${systemErrorText(e)}`);
-    }
+    const fd = openForReading(path);
     try {
       return GGUFFile.parse(path, fd);
     } catch (e) {
@@ -309,7 +295,7 @@ export class GGUFFile extends MetadataView {
     const kvCount = c.count('metadata count', MIN_KV_BYTES, Number.MAX_SAFE_INTEGER);
 
     const metadata = readMetadata(c, kvCount);
-    const alignment = readAlignment(path, metadata);
+    const alignment = alignmentOf(metadata, (problem) => fail('BAD_FILE', `${path}: ${problem}`));
 
     const tensors: GGUFTensorInfo[] = [];
     const names = new Set<string>();
@@ -346,14 +332,11 @@ export class GGUFFile extends MetadataView {
     }
     const out = target ?? new Uint8Array(length);
     if (out.byteLength < length) fail('BAD_ARGUMENT', `buffer of ${out.byteLength} bytes is too small for ${length} bytes of tensor ${quoted(info.name)}`);
-    let done = 0;
-    // readSync moves at most 2 GiB per call.
-    while (done < length) {
-      const n = readSync(fd, out, done, Math.min(length - done, 1 << 30), this.dataOffset + info.offset + start + done);
-      if (n <= 0) fail('BAD_FILE', `${this.path}: tensor ${quoted(info.name)} could not be read (did the file shrink?)`);
-      done += n;
+    const bytes = out.subarray(0, length);
+    if (readAt(fd, bytes, this.dataOffset + info.offset + start) < length) {
+      fail('BAD_FILE', `${this.path}: tensor ${quoted(info.name)} could not be read (did the file shrink?)`);
     }
-    return out.subarray(0, length);
+    return bytes;
   }
 
   close(): void {

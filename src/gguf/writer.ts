@@ -2,10 +2,10 @@ import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { RealizarError, fail, systemErrorText } from '../errors.js';
 import { quoted } from './quoted.js';
 import { GGMLType, byteSizeOf, isKnownType, typeName, typeTraits } from '../tensor/ggml-type.js';
+import { alignmentOf } from './alignment.js';
 import { GGUF_LIMITS } from './limits.js';
 import type { GGUFFile } from './reader.js';
 import {
-  GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUFValueType,
   isGGUFArray,
@@ -186,16 +186,6 @@ function encodeArray(out: ByteSink, v: GGUFValue, what: string, depth: number): 
   for (const item of a.items) encodeValue(out, a.itemType, item, what, depth + 1);
 }
 
-function alignmentOf(metadata: GGUFMetadata): number {
-  const entry = metadata.get('general.alignment');
-  if (entry === undefined) return GGUF_DEFAULT_ALIGNMENT;
-  const a = entry.value;
-  if (entry.type !== GGUFValueType.UINT32 || typeof a !== 'number' || a === 0 || (a & (a - 1)) !== 0) {
-    fail('BAD_ARGUMENT', `general.alignment must be a u32 power of two, got ${String(a)}`);
-  }
-  return a;
-}
-
 const padTo = (n: number, alignment: number): number => Math.ceil(n / alignment) * alignment;
 
 /** Where everything goes in a GGUF file: the encoded header and each tensor's place in the data section. */
@@ -212,7 +202,7 @@ export interface GGUFLayout {
 
 /** Encodes the header for `metadata` and tensor shapes, checking names, types and shapes as the reader would. */
 export function layoutGGUF(metadata: GGUFMetadata, tensors: readonly Omit<GGUFTensorSource, 'data'>[], version: 2 | 3 = 3): GGUFLayout {
-  const alignment = alignmentOf(metadata);
+  const alignment = alignmentOf(metadata, (problem) => fail('BAD_ARGUMENT', problem));
   const out = new ByteSink();
   out.u32(GGUF_MAGIC);
   out.u32(version);
