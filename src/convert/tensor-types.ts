@@ -1,5 +1,6 @@
 import { GGMLType, typeTraits } from '../tensor/ggml-type.js';
-import { FileType, isQuantized } from './file-type.js';
+import { FileType } from '../gguf/file-type.js';
+import { isQuantized } from './file-type.js';
 
 /*
  * Which type each tensor of a llama-family model gets under a quantization mix: llama.cpp's

@@ -1,5 +1,5 @@
 import { typeName } from '../tensor/ggml-type.js';
-import { fileTypeName, guessedFileTypeName } from './file-type-name.js';
+import { fileTypeName, guessedFileTypeName } from './file-type.js';
 import type { GGUFFile } from './reader.js';
 import { GGUFValueType, isGGUFArray, type GGUFValue } from './types.js';
 
