@@ -1,6 +1,7 @@
 import type { GGUFMetadataEntry } from '../gguf/types.js';
 import { GGUFEntry, writeGGUF, type GGUFTensorSource } from '../gguf/writer.js';
 import { readHFConfig } from '../hf/config.js';
+import { requireFolder } from '../hf/folder.js';
 import { hfTensors } from '../hf/tensors.js';
 import type { LlamaConfig } from '../model/config.js';
 import { SafeTensorsCheckpoint } from '../safetensors/checkpoint.js';
@@ -65,6 +66,7 @@ export function ropeFreqFactors(c: LlamaConfig): Float32Array | undefined {
 /** `realizar convert`: a Hugging Face folder to one GGUF file of the given type (f16, q8_0, q4_k_m, ...). */
 export function convertHF(dir: string, outputPath: string, typeName: string, options: ConvertOptions = {}): void {
   const { fileType, defaultType } = fileTypeFromName(typeName);
+  requireFolder(dir);
   const hf = readHFConfig(dir);
   const metadata = modelMetadata(hf.config, fileType);
   for (const [k, v] of tokenizerMetadata(dir, hf.config.vocabSize)) metadata.set(k, v);

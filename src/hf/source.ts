@@ -5,6 +5,7 @@ import { SafeTensorsCheckpoint } from '../safetensors/checkpoint.js';
 import { tokenizerFromHFFolder } from '../tokenizer/hf.js';
 import type { TextTokenizer } from '../tokenizer/text-tokenizer.js';
 import { readHFConfig, type HFModelConfig } from './config.js';
+import { requireHFModelFolder } from './folder.js';
 import { hfTensors, type HFTensor } from './tensors.js';
 
 /**
@@ -42,6 +43,7 @@ export class HFSource implements ModelSource {
   }
 
   static open(dir: string): HFSource {
+    requireHFModelFolder(dir);
     const checkpoint = SafeTensorsCheckpoint.open(dir);
     try {
       return new HFSource(dir, checkpoint);

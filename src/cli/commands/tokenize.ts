@@ -33,6 +33,6 @@ export function register(program: Command): void {
       }
       const width = String(Math.max(0, ...ids)).length;
       process.stdout.write(ids.map((id, i) => `${String(id).padStart(width)} -> ${JSON.stringify(pieces[i])}\n`).join(''));
-      process.stdout.write(`${ids.length} tokens\n`);
+      process.stdout.write(`${ids.length} token${ids.length === 1 ? '' : 's'}\n`);
     });
 }
