@@ -1,7 +1,7 @@
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { fail } from '../../errors.js';
-import { startServer } from '../../server/app.js';
+import { fail, systemErrorText } from '../../errors.js';
 import type { LogFormat } from '../../server/request-log.js';
 import { addBackendFlags, loadWithProgress, type BackendFlags } from './run.js';
 
@@ -45,12 +45,19 @@ export function register(program: Command): void {
     if (modelPath === undefined) fail('BAD_ARGUMENT', 'no model: pass --model <file.gguf>, or --demo for the bundled demo model');
     if (options.logFormat !== 'text' && options.logFormat !== 'json') fail('BAD_ARGUMENT', `--log-format must be text or json, not '${options.logFormat}'`);
     const logFormat: LogFormat = options.logFormat;
+    const port = integer('--port', options.port, 0, 65535);
+    const parallel = integer('--parallel', options.parallel, 1, 1024);
+    const queueSize = options.queue !== undefined ? integer('--queue', options.queue, 0, 1 << 20) : undefined;
+    checkModelPath(modelPath);
+    // The server's packages (fastify, zod, prom-client, Jinja) take longer to load than every other command needs
+    // to start, so only `serve` itself pays for them.
+    const { startServer } = await import('../../server/app.js');
     const server = await startServer({
       modelPath,
       host: options.host,
-      port: integer('--port', options.port, 0, 65535),
-      parallel: integer('--parallel', options.parallel, 1, 1024),
-      ...(options.queue !== undefined ? { queueSize: integer('--queue', options.queue, 0, 1 << 20) } : {}),
+      port,
+      parallel,
+      ...(queueSize !== undefined ? { queueSize } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       ...(options.modelAlias !== undefined ? { modelAlias: options.modelAlias } : {}),
       ...(options.chatTemplate !== undefined ? { chatTemplate: options.chatTemplate } : {}),
@@ -80,6 +87,21 @@ export function register(program: Command): void {
     process.stderr.write(`realizar: model ready\n`);
     await done;
   });
+}
+
+/**
+ * The model loads only after the server listens (so that /health can answer 503 meanwhile); a path that cannot be
+ * read is known at once, and must fail before anything listens rather than after "listening on".
+ */
+function checkModelPath(path: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+    accessSync(path, constants.R_OK);
+  } catch (e) {
+    return fail('MISSING', `cannot open model ${path}: ${systemErrorText(e)}`);
+  }
+  if (!stats.isFile() && !stats.isDirectory()) fail('BAD_ARGUMENT', `model ${path} is neither a file nor a folder; pass a .gguf file or a Hugging Face folder`);
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {
