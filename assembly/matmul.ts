@@ -1,7 +1,7 @@
-import { dotFloat, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
+import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
 
 // ggml type ids (ggml.h) of the weight formats the kernels compute with.
-const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q4_K = 12, Q5_K = 13, Q6_K = 14;
+const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14;
 
 /**
  * Activation rows per pass over the weights: their quantized values (TILE × K bytes, ≤ 360 KiB for K = 5632)
@@ -21,6 +21,8 @@ const TILE = 64;
     case Q5_0: dotQ5_0(wr, nb, q, d, s, k, out, os, nr); break;
     case Q5_1: dotQ5_1(wr, nb, q, d, s, k, out, os, nr); break;
     case Q8_0: dotQ8_0(wr, nb, q, d, k, out, os, nr); break;
+    case Q2_K: dotQ2K(wr, nb, q, d, k, out, os, nr); break;
+    case Q3_K: dotQ3K(wr, nb, q, d, k, out, os, nr); break;
     case Q4_K: dotQ45K(wr, nb, q, d, s, k, out, os, nr, false); break;
     case Q5_K: dotQ45K(wr, nb, q, d, s, k, out, os, nr, true); break;
     case Q6_K: dotQ6K(wr, nb, q, d, k, out, os, nr); break;

@@ -1,5 +1,5 @@
 import { f16ToF32, f16x4ToF32x4, halfAt, halfTable } from './f16';
-import { dot32Small, dotI8, dotU6Biased, fma4, hsum } from './simd';
+import { dot16U7, dot32Small, dotI8, dotSignMoved, dotU6Biased, fma4, hsum } from './simd';
 
 // Fused dequantize + dot products of one weight row (ggml block layout) with `nr` activation rows (1 or 4; the
 // kernels are inlined with a constant nr, so each becomes a separate straight-line loop). With nr = 4 a weight
@@ -180,17 +180,38 @@ const ZERO = i32x4.splat(0);
   }
 }
 
-/** Q8_0: 34 bytes = f16 d, 32 signed bytes; value = d·q. Signed weights: always the exact i16 product path. */
+// @ts-ignore: decorator
+@inline function block32Moved(acc: v128, aw0: v128, aw1: v128, neg0: v128, neg1: v128, scale: f32, qa: usize): v128 {
+  const isum = dotSignMoved(ZERO, aw0, aw1, neg0, neg1, v128.load(qa), v128.load(qa, 16));
+  return fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale));
+}
+
+/**
+ * Q8_0: 34 bytes = f16 d, 32 signed bytes; value = d·q. The relaxed build takes |q| and the signs apart once per
+ * block for every activation row (dotSignMoved); a block holding -128, which has no |q| within 0..127, and the
+ * SIMD128 build take the exact i16 product path.
+ */
 // @ts-ignore: decorator
 @inline export function dotQ8_0(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   const tab = halfTable;
   const sb = <usize>nb << 2;
+  const lowest = i8x16.splat(-128);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 34;
     const d = scaleAt(tab, p, nr);
     const lo = v128.load(p, 2), hi = v128.load(p, 18);
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
+    if (ASC_FEATURE_RELAXED_SIMD && !v128.any_true(v128.or(i8x16.eq(lo, lowest), i8x16.eq(hi, lowest)))) {
+      const aw0 = i8x16.abs(lo), aw1 = i8x16.abs(hi), n0 = i8x16.lt_s(lo, ZERO), n1 = i8x16.lt_s(hi, ZERO);
+      a0 = block32Moved(a0, aw0, aw1, n0, n1, d * load<f32>(da), qa);
+      if (nr > 1) {
+        a1 = block32Moved(a1, aw0, aw1, n0, n1, d * load<f32>(da + sb), qa + K);
+        a2 = block32Moved(a2, aw0, aw1, n0, n1, d * load<f32>(da + 2 * sb), qa + 2 * K);
+        a3 = block32Moved(a3, aw0, aw1, n0, n1, d * load<f32>(da + 3 * sb), qa + 3 * K);
+      }
+      continue;
+    }
     a0 = block32Signed(a0, lo, hi, d * load<f32>(da), qa);
     if (nr > 1) {
       a1 = block32Signed(a1, lo, hi, d * load<f32>(da + sb), qa + K);
@@ -276,10 +297,9 @@ const ZERO = i32x4.splat(0);
   }
 }
 
-/** One 32-value group of Q6_K: two 16-lane halves with their own int8 scales, values biased by 32. */
+/** 32 values of Q6_K or Q3_K: two 16-lane halves with their own integer scales, unsigned values offset by `bias`. */
 // @ts-ignore: decorator
-@inline function group6(acc: v128, qx: v128, qy: v128, sx: i32, sy: i32, scale: f32, qa: usize): v128 {
-  const bias = i8x16.splat(32);
+@inline function groupsBiased(acc: v128, qx: v128, qy: v128, bias: v128, sx: i32, sy: i32, scale: f32, qa: usize): v128 {
   const ix = i32x4.mul(dotU6Biased(ZERO, qx, bias, v128.load(qa)), i32x4.splat(sx));
   const iy = i32x4.mul(dotU6Biased(ZERO, qy, bias, v128.load(qa, 16)), i32x4.splat(sy));
   return fma4(acc, f32x4.convert_i32x4_s(i32x4.add(ix, iy)), f32x4.splat(scale));
@@ -296,7 +316,7 @@ const ZERO = i32x4.splat(0);
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   const tab = halfTable;
   const sb = <usize>nb << 2;
-  const m4 = i8x16.splat(15), m2 = i8x16.splat(3);
+  const m4 = i8x16.splat(15), m2 = i8x16.splat(3), bias = i8x16.splat(32);
   const nsuper = nb >> 3;
   for (let s = 0; s < nsuper; s++) {
     const p = w + <usize>s * 210;
@@ -316,11 +336,116 @@ const ZERO = i32x4.splat(0);
         const sx = <i32>load<i8>(sc + 2 * k), sy = <i32>load<i8>(sc + 2 * k + 1);
         const b = (s << 3) + (n << 2) + k;
         const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
-        a0 = group6(a0, qx, qy, sx, sy, d * load<f32>(da), qa);
+        a0 = groupsBiased(a0, qx, qy, bias, sx, sy, d * load<f32>(da), qa);
         if (nr > 1) {
-          a1 = group6(a1, qx, qy, sx, sy, d * load<f32>(da + sb), qa + K);
-          a2 = group6(a2, qx, qy, sx, sy, d * load<f32>(da + 2 * sb), qa + 2 * K);
-          a3 = group6(a3, qx, qy, sx, sy, d * load<f32>(da + 3 * sb), qa + 3 * K);
+          a1 = groupsBiased(a1, qx, qy, bias, sx, sy, d * load<f32>(da + sb), qa + K);
+          a2 = groupsBiased(a2, qx, qy, bias, sx, sy, d * load<f32>(da + 2 * sb), qa + 2 * K);
+          a3 = groupsBiased(a3, qx, qy, bias, sx, sy, d * load<f32>(da + 3 * sb), qa + 3 * K);
+        }
+      }
+    }
+  }
+  store<f32>(out, hsum(a0));
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1));
+    store<f32>(out + 2 * os, hsum(a2));
+    store<f32>(out + 3 * os, hsum(a3));
+  }
+}
+
+/** 32 values of Q2_K: two 16-lane groups of 2-bit values with 4-bit scales and 4-bit mins. */
+// @ts-ignore: decorator
+@inline function groupsQ2(acc: v128, qx: v128, qy: v128, sx: i32, sy: i32, mx: v128, my: v128, scale: f32, minScale: f32, qa: usize): v128 {
+  const a0 = v128.load(qa), a1 = v128.load(qa, 16);
+  const isum = i32x4.add(i32x4.mul(dot16U7(qx, a0), i32x4.splat(sx)), i32x4.mul(dot16U7(qy, a1), i32x4.splat(sy)));
+  const imin = dot32Small(mx, my, a0, a1);
+  return fma4(fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale)), f32x4.convert_i32x4_s(imin), f32x4.splat(-minScale));
+}
+
+/**
+ * Q2_K: 84 bytes per 256 values = 16 bytes of group scale (low nibble) and min (high nibble), 64 bytes of 2-bit
+ * values, f16 d, f16 dmin; value in group g (16 values) = d·scale_g·q − dmin·min_g. Each 128-value half h uses
+ * qs[32h..32h+32): its 32-value block j holds bits 2j..2j+1 of those bytes.
+ */
+// @ts-ignore: decorator
+@inline export function dotQ2K(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
+  const sb = <usize>nb << 2;
+  const m2 = i8x16.splat(3);
+  const nsuper = nb >> 3;
+  for (let s = 0; s < nsuper; s++) {
+    const p = w + <usize>s * 84;
+    const d = scaleAt(tab, p + 80, nr), dmin = scaleAt(tab, p + 82, nr);
+    for (let h = 0; h < 2; h++) {
+      const rx = v128.load(p + 16 + (<usize>h << 5)), ry = v128.load(p + 32 + (<usize>h << 5));
+      for (let j = 0; j < 4; j++) {
+        const shift = <u32>(2 * j);
+        const qx = v128.and(i8x16.shr_u(rx, shift), m2), qy = v128.and(i8x16.shr_u(ry, shift), m2);
+        const g = (h << 3) + 2 * j;
+        const cx = <i32>load<u8>(p + g), cy = <i32>load<u8>(p + g + 1);
+        const sx = cx & 15, sy = cy & 15;
+        const mx = i8x16.splat(<i8>(cx >> 4)), my = i8x16.splat(<i8>(cy >> 4));
+        const b = (s << 3) + (h << 2) + j;
+        const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
+        const db0 = load<f32>(da);
+        a0 = groupsQ2(a0, qx, qy, sx, sy, mx, my, d * db0, dmin * db0, qa);
+        if (nr > 1) {
+          const db1 = load<f32>(da + sb), db2 = load<f32>(da + 2 * sb), db3 = load<f32>(da + 3 * sb);
+          a1 = groupsQ2(a1, qx, qy, sx, sy, mx, my, d * db1, dmin * db1, qa + K);
+          a2 = groupsQ2(a2, qx, qy, sx, sy, mx, my, d * db2, dmin * db2, qa + 2 * K);
+          a3 = groupsQ2(a3, qx, qy, sx, sy, mx, my, d * db3, dmin * db3, qa + 3 * K);
+        }
+      }
+    }
+  }
+  store<f32>(out, hsum(a0));
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1));
+    store<f32>(out + 2 * os, hsum(a2));
+    store<f32>(out + 3 * os, hsum(a3));
+  }
+}
+
+/** 6-bit scale of group g of a Q3_K super-block (12 packed bytes at `s`), less its bias of 32. */
+// @ts-ignore: decorator
+@inline function q3Scale(s: usize, g: i32): i32 {
+  const low = g < 8 ? load<u8>(s + g) & 15 : load<u8>(s + g - 8) >> 4;
+  return (<i32>low | (((<i32>load<u8>(s + 8 + (g & 3)) >> (2 * (g >> 2))) & 3) << 4)) - 32;
+}
+
+/**
+ * Q3_K: 110 bytes per 256 values = 32 bytes hmask, 64 bytes of low 2 bits (laid out as Q2_K's), 12 bytes of
+ * 6-bit group scales, f16 d; value = d·(scale_g − 32)·(q − 4) with q = low bits + 4·high bit. The high bit of
+ * value 32b + l (block b of the super-block) is bit b of hmask[l].
+ */
+// @ts-ignore: decorator
+@inline export function dotQ3K(w: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nr: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  const tab = halfTable;
+  const sb = <usize>nb << 2;
+  const m2 = i8x16.splat(3), four = i8x16.splat(4);
+  const nsuper = nb >> 3;
+  for (let s = 0; s < nsuper; s++) {
+    const p = w + <usize>s * 110;
+    const d = scaleAt(tab, p + 108, nr);
+    const hx = v128.load(p), hy = v128.load(p, 16);
+    for (let h = 0; h < 2; h++) {
+      const rx = v128.load(p + 32 + (<usize>h << 5)), ry = v128.load(p + 48 + (<usize>h << 5));
+      for (let j = 0; j < 4; j++) {
+        const shift = <u32>(2 * j);
+        const bit = i8x16.splat(<i8>(<i32>1 << ((h << 2) + j)));
+        const qx = v128.or(v128.and(i8x16.shr_u(rx, shift), m2), v128.and(i8x16.ne(v128.and(hx, bit), ZERO), four));
+        const qy = v128.or(v128.and(i8x16.shr_u(ry, shift), m2), v128.and(i8x16.ne(v128.and(hy, bit), ZERO), four));
+        const g = (h << 3) + 2 * j;
+        const sx = q3Scale(p + 96, g), sy = q3Scale(p + 96, g + 1);
+        const b = (s << 3) + (h << 2) + j;
+        const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
+        a0 = groupsBiased(a0, qx, qy, four, sx, sy, d * load<f32>(da), qa);
+        if (nr > 1) {
+          a1 = groupsBiased(a1, qx, qy, four, sx, sy, d * load<f32>(da + sb), qa + K);
+          a2 = groupsBiased(a2, qx, qy, four, sx, sy, d * load<f32>(da + 2 * sb), qa + 2 * K);
+          a3 = groupsBiased(a3, qx, qy, four, sx, sy, d * load<f32>(da + 3 * sb), qa + 3 * K);
         }
       }
     }

@@ -8,7 +8,7 @@ import { GGMLType, byteSizeOf, typeName } from '../src/tensor/ggml-type.js';
 import { SIMD_LEVELS, fill, quantizedActivations, random, relaxedAvailable, withBackend } from './wasm-helpers.js';
 
 const QUANT_DIR = '../shared/reference/quant';
-const QUANTIZED = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
+const QUANTIZED = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
 
 /** blk.0.attn_q.weight (256×256) of llama.cpp's quant-T.gguf: its bytes, and gguf-py's dequantization of them. */
 function referenceMatrix(type: GGMLType): { bytes: Uint8Array; values: Float32Array } {
@@ -152,7 +152,7 @@ for (const simd of SIMD_LEVELS) {
 
 test('matmul checks its arguments: type, byte size, buffer lengths, foreign matrices', () => {
   withBackend(2, 'simd128', (b) => {
-    assert.throws(() => b.matrix(GGMLType.Q2_K, 4, 256, new Uint8Array(4 * 84)), { code: 'UNSUPPORTED' });
+    assert.throws(() => b.matrix(GGMLType.IQ4_XS, 4, 256, new Uint8Array(4 * 136)), { code: 'UNSUPPORTED' });
     assert.throws(() => b.matrix(GGMLType.Q4_0, 4, 64, new Uint8Array(10)), { code: 'BAD_ARGUMENT' });
     assert.throws(() => b.matrix(GGMLType.Q4_0, 4, 40, new Uint8Array(100)), { code: 'BAD_FILE' });
     const m = b.matrix(GGMLType.Q8_0, 4, 64, new Uint8Array(4 * 68));

@@ -22,7 +22,7 @@ interface WasmMatrix extends Matrix {
 }
 
 /** Weight types with a fused kernel; the quantized ones meet int8 activations. */
-const QUANTIZED = new Set([GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]);
+const QUANTIZED = new Set([GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K]);
 const FLOAT = new Set([GGMLType.F32, GGMLType.F16]);
 
 /** Below this many multiply-adds a product runs on the calling thread alone: waking the pool would cost more. */
@@ -113,7 +113,7 @@ export class WasmBackend implements Backend {
 
   private emptyMatrix(type: GGMLType, rows: number, cols: number): WasmMatrix {
     if (!QUANTIZED.has(type) && !FLOAT.has(type)) {
-      fail('UNSUPPORTED', `wasm backend has no kernel for ${typeName(type)} matrices; use F16, F32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K or Q6_K (or --backend js)`);
+      fail('UNSUPPORTED', `wasm backend has no kernel for ${typeName(type)} matrices; use F16, F32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K (or --backend js)`);
     }
     if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) fail('BAD_ARGUMENT', `wasm backend: matrix shape ${rows}x${cols} is not positive integers`);
     const rowBytes = byteSizeOf(type, cols);
