@@ -7,7 +7,7 @@ export { RealizarError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type { LlamaConfig, RopeScaling } from './model/config.js';
 export type { Tokenizer, EncodeOptions, StreamDecoder } from './tokenizer/tokenizer.js';
-export type { Backend } from './backend/backend.js';
+export type { Backend, KvCache, KvType } from './backend/backend.js';
 export type {
   SamplingOptions,
   GenerateOptions,

@@ -6,7 +6,8 @@ import { loadModel } from '../src/model/load.js';
 
 // The whole model on the wasm backend against llama.cpp's logits (../shared/reference/logits). llama.cpp rounds
 // activations to Q8_0/Q8_K (F16 for F16 weights), we to per-32 Q8 with f32 scales: the quantized models differ
-// by that rounding, the float ones by summation order only.
+// by that rounding, the float ones by summation order only. The model runs with the wasm default f16 KV cache, as
+// llama.cpp does (it also rounds queries and attention weights to f16, we keep them f32): the same tolerances hold.
 const MODELS: ReadonlyArray<{ name: string; tol: number; greedy: boolean }> = [
   { name: 'stories260K', tol: 0.03, greedy: true },
   { name: 'llama-2-tiny-random', tol: 1e-3, greedy: true },
@@ -58,7 +59,14 @@ for (const { name, tol, greedy } of MODELS) {
         if (greedy) {
           const ids: number[] = [];
           for await (const c of model.generate(ref.prompt_ids, { temperature: 0, maxTokens: ref.greedy_ids.length })) ids.push(c.tokenId);
-          assert.deepEqual(ids, ref.greedy_ids, `${name} prompt ${p}: greedy continuation`);
+          // Greedy paths part at a near-tie: there llama.cpp's pick must be within tol of our best logit.
+          const d = ids.findIndex((id, i) => id !== ref.greedy_ids[i]);
+          if (d >= 0) {
+            const logits = model.forward([...ref.prompt_ids, ...ref.greedy_ids.slice(0, d)]);
+            const gap = Math.max(...logits) - logits[ref.greedy_ids[d]!]!;
+            assert.ok(gap <= tol, `${name} prompt ${p}: greedy continuation leaves llama.cpp's at token ${d} by a logit gap of ${gap} (> ${tol})`);
+          }
+          assert.equal(ids.length, ref.greedy_ids.length, `${name} prompt ${p}: greedy continuation length`);
         }
       }
       assert.ok(compared >= 2, `${name}: reference logits found`);

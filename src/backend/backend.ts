@@ -21,6 +21,24 @@ export interface RopeParams {
   readonly neox: boolean;
 }
 
+/** How a KV cache holds keys and values: f32, or f16 at half the memory (llama.cpp's default). */
+export type KvType = 'f32' | 'f16';
+
+/**
+ * One layer's keys and values for `capacity` positions of kvHeads × headDim values each, kept where and as the
+ * backend attends over them best. An f16 cache rounds what it stores to f16; attention reads those values.
+ */
+export interface KvCache {
+  readonly type: KvType;
+  readonly capacity: number;
+  /** Stores n rows of keys and of values ([n × kvHeads × headDim] each) at positions start..start+n-1. */
+  store(k: Float32Array, v: Float32Array, start: number, n: number): void;
+  /** Backend.attention of n query rows at positions start..start+n-1 over this cache's first start+n positions. */
+  attend(out: Float32Array, q: Float32Array, n: number, start: number, heads: number, scale: number): void;
+  /** Returns the cache's memory; it must not be used afterwards. */
+  free(): void;
+}
+
 /**
  * The kernels a transformer needs. Activations are f32 buffers obtained from `alloc` (so that a wasm
  * backend can hand out views of its own memory and never copy); every call is synchronous and
@@ -30,6 +48,8 @@ export interface Backend {
   readonly name: string;
   /** Threads this backend computes with (1 for the JS reference). */
   readonly threads: number;
+  /** The KV cache type models use on this backend unless told otherwise. */
+  readonly preferredKvType: KvType;
 
   /** A zeroed f32 buffer of `length` values that this backend's kernels accept. */
   alloc(length: number): Float32Array;
@@ -68,7 +88,9 @@ export interface Backend {
     headDim: number,
     scale: number,
   ): void;
-  /** out = silu(gate) * up, elementwise over `length` values. */
+  /** An empty KV cache for one layer; throws (BAD_ARGUMENT naming the size) when memory cannot hold it. */
+  kvCache(type: KvType, capacity: number, kvHeads: number, headDim: number): KvCache;
+  /** out = silu(gate) * up, elementwise over `length` values; out may be gate. */
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, length: number): void;
   /** x += y, elementwise over `length` values. */
   add(x: Float32Array, y: Float32Array, length: number): void;

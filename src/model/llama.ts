@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { Backend, RopeParams } from '../backend/backend.js';
+import type { Backend, KvType, RopeParams } from '../backend/backend.js';
 import type { LlamaConfig } from './config.js';
 import { loadLlamaWeights, type LlamaWeights, type LoadProgress } from './llama-weights.js';
 import type { ModelSource } from './source.js';
@@ -27,6 +27,8 @@ export class Llama {
     readonly config: LlamaConfig,
     readonly weights: LlamaWeights,
     readonly backend: Backend,
+    /** How sequences' KV caches hold keys and values. */
+    readonly kvType: KvType = backend.preferredKvType,
   ) {
     Llama.checkConfig(config, config.name);
     this.rope = ropeParams(config, weights.ropeFreqFactors);
@@ -46,14 +48,14 @@ export class Llama {
   }
 
   /** Checks the source's hyper-parameters and tensor shapes, then reads its weights onto the backend. */
-  static load(source: ModelSource, backend: Backend, onProgress?: LoadProgress): Llama {
+  static load(source: ModelSource, backend: Backend, onProgress?: LoadProgress, kvType?: KvType): Llama {
     Llama.checkConfig(source.config, source.path);
-    return new Llama(source.config, loadLlamaWeights(source, backend, onProgress), backend);
+    return new Llama(source.config, loadLlamaWeights(source, backend, onProgress), backend, kvType);
   }
 
   /** A fresh sequence holding up to `capacity` positions. */
   newSequence(capacity: number): Sequence {
-    return new Sequence(this.backend, this.config, capacity);
+    return new Sequence(this.backend, this.config, capacity, this.kvType);
   }
 
   /**
@@ -72,34 +74,33 @@ export class Llama {
     }
     const vocab = this.config.vocabSize;
     const result = new Float32Array(wanted === 'all' ? n * vocab : vocab);
-    const batch = seq.scratch.batch;
+    const batch = seq.maxBatch;
     for (let from = 0; from < n; from += batch) {
       const slice = tokens.slice(from, from + batch);
-      this.evaluate(seq, slice);
-      if (wanted === 'all') this.logits(seq.scratch, 0, slice.length, result.subarray(from * vocab));
-      else if (from + slice.length === n) this.logits(seq.scratch, slice.length - 1, slice.length, result);
+      const s = seq.scratchFor(slice.length);
+      this.evaluate(seq, s, slice);
+      if (wanted === 'all') this.logits(s, 0, slice.length, result.subarray(from * vocab));
+      else if (from + slice.length === n) this.logits(s, slice.length - 1, slice.length, result);
     }
     return result;
   }
 
   /** Runs one slice of tokens through every layer, leaving the final hidden states in scratch.x. */
-  private evaluate(seq: Sequence, tokens: readonly number[]): void {
+  private evaluate(seq: Sequence, s: Scratch, tokens: readonly number[]): void {
     const n = tokens.length;
-    const s = seq.scratch;
     const start = seq.length;
     for (let i = 0; i < n; i++) s.positions[i] = start + i;
     this.backend.getRows(s.x, this.weights.tokenEmbedding, tokens);
     for (let l = 0; l < this.config.blockCount; l++) {
-      this.attentionBlock(seq, l, n, start);
+      this.attentionBlock(seq, s, l, n, start);
       this.feedForwardBlock(s, l, n);
     }
     seq.length = start + n;
   }
 
-  private attentionBlock(seq: Sequence, l: number, n: number, start: number): void {
+  private attentionBlock(seq: Sequence, s: Scratch, l: number, n: number, start: number): void {
     const { backend: b, config: c } = this;
     const w = this.weights.layers[l]!;
-    const s = seq.scratch;
     const dim = c.embeddingLength;
     const kvDim = c.headCountKv * c.headDim;
 
@@ -113,9 +114,9 @@ export class Llama {
     b.rope(s.q, n, c.headCount, c.headDim, s.positions, this.rope);
     b.rope(s.k, n, c.headCountKv, c.headDim, s.positions, this.rope);
 
-    seq.keys[l]!.set(s.k.subarray(0, n * kvDim), start * kvDim);
-    seq.values[l]!.set(s.v.subarray(0, n * kvDim), start * kvDim);
-    b.attention(s.att, s.q, seq.keys[l]!, seq.values[l]!, n, start, c.headCount, c.headCountKv, c.headDim, 1 / Math.sqrt(c.headDim));
+    const cache = seq.caches[l]!;
+    cache.store(s.k, s.v, start, n);
+    cache.attend(s.att, s.q, n, start, c.headCount, 1 / Math.sqrt(c.headDim));
 
     b.matmul(s.xb, w.wo, s.att, n);
     b.add(s.x, s.xb, n * dim);

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { fail, systemErrorText } from '../errors.js';
-import type { Backend } from '../backend/backend.js';
+import type { Backend, KvType } from '../backend/backend.js';
 import { JsBackend } from '../backend/js/backend.js';
 import { WasmBackend } from '../backend/wasm/backend.js';
 import { generate } from '../generate/generate.js';
@@ -29,6 +29,8 @@ export interface LoadOptions {
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
   /** Quantize F32/F16/BF16 weight matrices to this type as they load ('q8_0', 'q4_k', ...), to run in less memory. */
   quantize?: string;
+  /** KV cache type: 'f16' (half the memory, llama.cpp's default) or 'f32'; default f16 on wasm, f32 on js (the exact reference). */
+  kvType?: KvType;
 }
 
 export interface ForwardOptions {
@@ -83,6 +85,11 @@ function quantizeTarget(name: string): GGMLType {
   return type;
 }
 
+function kvCacheType(value: string | undefined): KvType | undefined {
+  if (value !== undefined && value !== 'f16' && value !== 'f32') fail('BAD_ARGUMENT', `kvType (--kv-type) must be f16 or f32, got '${value}'`);
+  return value;
+}
+
 /** The kernels to compute with: 'wasm' (SIMD on worker threads), 'js' (portable reference) or a Backend the caller built. */
 async function createBackend(choice: string | Backend, threads: number | undefined): Promise<Backend> {
   if (typeof choice !== 'string') return choice;
@@ -95,6 +102,7 @@ async function createBackend(choice: string | Backend, threads: number | undefin
 export async function loadModel(path: string, options: LoadOptions = {}): Promise<Model> {
   const asked = positiveInteger('contextLength', options.contextLength);
   const threads = positiveInteger('threads', options.threads);
+  const kvType = kvCacheType(options.kvType);
   const quantizeTo = options.quantize === undefined ? undefined : quantizeTarget(options.quantize);
   const opened = openSource(path);
   const source = quantizeTo === undefined ? opened : quantizedSource(opened, quantizeTo);
@@ -102,7 +110,7 @@ export async function loadModel(path: string, options: LoadOptions = {}): Promis
     const contextLength = asked ?? Math.min(source.config.contextLength, DEFAULT_CONTEXT_CAP);
     Llama.checkConfig(source.config, source.path);
     const backend = await createBackend(options.backend ?? 'wasm', threads);
-    const llama = Llama.load(source, backend, options.onProgress);
+    const llama = Llama.load(source, backend, options.onProgress, kvType);
     return new LoadedModel(source, llama, contextLength, typeof options.backend !== 'object');
   } finally {
     source.close();

@@ -1,5 +1,5 @@
 import { fail } from '../errors.js';
-import type { Backend } from '../backend/backend.js';
+import type { Backend, KvCache, KvType } from '../backend/backend.js';
 import type { LlamaConfig } from './config.js';
 
 /** Tokens one forward pass processes at most; longer prompts go through in slices of this many (llama.cpp's n_ubatch). */
@@ -7,7 +7,11 @@ export const MAX_BATCH = 512;
 /** Positions whose logits are computed in one product with the output matrix, bounding that buffer to a few rows. */
 export const LOGIT_ROWS = 32;
 
-/** Activation buffers for one slice of at most `batch` tokens, reused by every forward pass of a sequence. */
+/**
+ * Activation buffers for one slice of at most `batch` tokens. The attention block's buffers (q, k, v, att) and the
+ * feed-forward block's (gate, up; hidden is gate, as swiglu works in place) share one region: a layer never needs
+ * both at once, and neither is needed once the logits' input is taken from the same region.
+ */
 export class Scratch {
   readonly positions: Int32Array;
   readonly x: Float32Array;
@@ -21,6 +25,7 @@ export class Scratch {
   readonly hidden: Float32Array;
   readonly logitInput: Float32Array;
   readonly logits: Float32Array;
+  private readonly owned: Float32Array[];
 
   constructor(
     private readonly backend: Backend,
@@ -30,60 +35,87 @@ export class Scratch {
     const qDim = c.headCount * c.headDim;
     const kvDim = c.headCountKv * c.headDim;
     const rows = Math.min(batch, LOGIT_ROWS);
+    const attention = 2 * qDim + 2 * kvDim;
+    const feedForward = 2 * c.feedForwardLength;
     this.positions = new Int32Array(batch);
-    this.x = backend.alloc(batch * c.embeddingLength);
-    this.xb = backend.alloc(batch * c.embeddingLength);
-    this.q = backend.alloc(batch * qDim);
-    this.k = backend.alloc(batch * kvDim);
-    this.v = backend.alloc(batch * kvDim);
-    this.att = backend.alloc(batch * qDim);
-    this.gate = backend.alloc(batch * c.feedForwardLength);
-    this.up = backend.alloc(batch * c.feedForwardLength);
-    this.hidden = backend.alloc(batch * c.feedForwardLength);
-    this.logitInput = backend.alloc(rows * c.embeddingLength);
-    this.logits = backend.alloc(rows * c.vocabSize);
+    this.owned = [];
+    const alloc = (length: number): Float32Array => {
+      const b = backend.alloc(length);
+      this.owned.push(b);
+      return b;
+    };
+    try {
+      this.x = alloc(batch * c.embeddingLength);
+      this.xb = alloc(batch * c.embeddingLength);
+      const shared = alloc(batch * Math.max(attention, feedForward, c.embeddingLength));
+      const carve = (from: number, width: number): Float32Array => shared.subarray(from * batch, (from + width) * batch);
+      this.q = carve(0, qDim);
+      this.k = carve(qDim, kvDim);
+      this.v = carve(qDim + kvDim, kvDim);
+      this.att = carve(qDim + 2 * kvDim, qDim);
+      this.gate = carve(0, c.feedForwardLength);
+      this.up = carve(c.feedForwardLength, c.feedForwardLength);
+      this.hidden = this.gate;
+      this.logitInput = shared.subarray(0, rows * c.embeddingLength);
+      this.logits = alloc(rows * c.vocabSize);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
   }
 
   dispose(): void {
-    for (const b of [this.x, this.xb, this.q, this.k, this.v, this.att, this.gate, this.up, this.hidden, this.logitInput, this.logits]) {
-      this.backend.free(b);
-    }
+    for (const b of this.owned.splice(0)) this.backend.free(b);
   }
 }
 
 /**
- * One sequence being decoded: its keys and values at every position so far (per layer, [capacity × kvDim]),
- * and its scratch. Each concurrent generation owns one.
+ * One sequence being decoded: per layer a KV cache of every position so far, and scratch sized for the slice at
+ * hand. Each concurrent generation owns one.
  */
 export class Sequence {
-  readonly keys: Float32Array[] = [];
-  readonly values: Float32Array[] = [];
-  readonly scratch: Scratch;
+  readonly caches: KvCache[] = [];
   /** Positions filled so far; the next token goes here. */
   length = 0;
+  private current: Scratch | undefined;
   private disposed = false;
 
   constructor(
     private readonly backend: Backend,
-    config: LlamaConfig,
+    private readonly config: LlamaConfig,
     /** Positions the cache holds: the most tokens this sequence can ever see. */
     readonly capacity: number,
+    readonly kvType: KvType = backend.preferredKvType,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) fail('BAD_ARGUMENT', `context length must be a positive integer, got ${capacity}`);
-    const kvDim = config.headCountKv * config.headDim;
     try {
-      for (let l = 0; l < config.blockCount; l++) {
-        this.keys.push(backend.alloc(capacity * kvDim));
-        this.values.push(backend.alloc(capacity * kvDim));
-      }
+      for (let l = 0; l < config.blockCount; l++) this.caches.push(backend.kvCache(kvType, capacity, config.headCountKv, config.headDim));
     } catch (e) {
       // An ArrayBuffer or wasm memory that cannot grow that far: say how big, and which knob makes it smaller.
-      for (const b of [...this.keys, ...this.values]) backend.free(b);
-      const mib = Math.ceil((2 * config.blockCount * capacity * kvDim * 4) / (1 << 20));
+      for (const c of this.caches) c.free();
+      const bytes = 2 * config.blockCount * capacity * config.headCountKv * config.headDim * (kvType === 'f16' ? 2 : 4);
       const why = e instanceof Error ? e.message : String(e);
-      fail('BAD_ARGUMENT', `cannot allocate a KV cache for ${capacity} tokens (${mib} MiB) on the ${backend.name} backend (${why}); use a smaller context (--ctx) or fewer tokens (--n-predict)`);
+      fail('BAD_ARGUMENT', `cannot allocate a ${kvType} KV cache for ${capacity} tokens (${Math.ceil(bytes / (1 << 20))} MiB) on the ${backend.name} backend (${why}); use a smaller context (--ctx) or fewer tokens (--n-predict)`);
     }
-    this.scratch = new Scratch(backend, config, Math.min(capacity, MAX_BATCH));
+  }
+
+  /** Tokens one forward pass of this sequence takes at most. */
+  get maxBatch(): number {
+    return Math.min(this.capacity, MAX_BATCH);
+  }
+
+  /**
+   * Scratch for a slice of `n` tokens (at most maxBatch). It is sized for the slice, not for the largest one
+   * possible, and a prompt's is given back at the first much smaller slice (a decoded token), so a sequence
+   * holds large activation buffers only while a long prompt goes through.
+   */
+  scratchFor(n: number): Scratch {
+    const s = this.current;
+    if (s !== undefined && s.batch >= n && s.batch <= 2 * n) return s;
+    s?.dispose();
+    this.current = undefined;
+    this.current = new Scratch(this.backend, this.config, n);
+    return this.current;
   }
 
   /** Fails before any work when `n` more tokens would not fit. */
@@ -97,7 +129,8 @@ export class Sequence {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const b of [...this.keys, ...this.values]) this.backend.free(b);
-    this.scratch.dispose();
+    for (const c of this.caches) c.free();
+    this.current?.dispose();
+    this.current = undefined;
   }
 }

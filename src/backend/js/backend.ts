@@ -1,7 +1,8 @@
 import { fail } from '../../errors.js';
 import { dequantize, dequantizeRow } from '../../quant/index.js';
 import { GGMLType, byteSizeOf, typeName } from '../../tensor/ggml-type.js';
-import type { Backend, Matrix, RopeParams } from '../backend.js';
+import type { Backend, KvCache, KvType, Matrix, RopeParams } from '../backend.js';
+import { floatKvCache } from '../kv-cache.js';
 import { fp16ToFp32, fp32ToFp16 } from '../../quant/f16.js';
 import { roundLikeVecDot, roundToF16, type ActivationRounding } from './activation-rounding.js';
 
@@ -27,6 +28,8 @@ export interface JsBackendOptions {
 export class JsBackend implements Backend {
   readonly name = 'js';
   readonly threads = 1;
+  /** f32: the exact oracle. An f16 cache keeps f16-rounded values, as llama.cpp's default cache does. */
+  readonly preferredKvType: KvType = 'f32';
   private readonly activations: ActivationRounding;
 
   constructor(options: JsBackendOptions = {}) {
@@ -154,6 +157,10 @@ export class JsBackend implements Backend {
         }
       }
     }
+  }
+
+  kvCache(type: KvType, capacity: number, kvHeads: number, headDim: number): KvCache {
+    return floatKvCache(this, type, capacity, kvHeads, headDim);
   }
 
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, length: number): void {

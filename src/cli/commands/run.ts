@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { fail, systemErrorText } from '../../errors.js';
+import type { KvType } from '../../backend/backend.js';
 import { loadModel, type LoadOptions, type Model } from '../../model/load.js';
 import { randomSeed } from '../../generate/rng.js';
 import type { GenerateOptions } from '../../generate/types.js';
@@ -13,6 +14,7 @@ export interface BackendFlags {
   backend?: string;
   threads?: number;
   quantize?: string;
+  kvType?: KvType;
 }
 
 /** The flags every command that loads a model shares. */
@@ -21,7 +23,8 @@ export function addBackendFlags(cmd: Command, ctxHelp = "context length in token
     .option('-c, --ctx <n>', ctxHelp, numberFlag('--ctx', { integer: true, min: 1 }))
     .addOption(new Option('--backend <name>', 'kernel backend: wasm (SIMD, threads) or js (reference)').choices(['wasm', 'js']).default('wasm'))
     .option('-t, --threads <n>', 'threads for the wasm backend (default: all cores)', numberFlag('--threads', { integer: true, min: 1 }))
-    .option('--quantize <type>', 'quantize F32/F16/BF16 weight matrices as they load (q8_0, q4_0, q4_k, q6_k, ...) to use less memory');
+    .option('--quantize <type>', 'quantize F32/F16/BF16 weight matrices as they load (q8_0, q4_0, q4_k, q6_k, ...) to use less memory')
+    .addOption(new Option('--kv-type <type>', 'KV cache type (default: f16 on wasm, as llama.cpp; f32 on js)').choices(['f16', 'f32']));
 }
 
 /**
@@ -29,7 +32,7 @@ export function addBackendFlags(cmd: Command, ctxHelp = "context length in token
  * context asked for is longer than the one the model was trained on: positions past it are out of distribution.
  */
 export async function loadWithProgress(path: string, flags: BackendFlags, contextLength = flags.ctx): Promise<Model> {
-  const model = await loadWithBar(path, { contextLength, backend: flags.backend, threads: flags.threads, quantize: flags.quantize });
+  const model = await loadWithBar(path, { contextLength, backend: flags.backend, threads: flags.threads, quantize: flags.quantize, kvType: flags.kvType });
   const trained = model.config.contextLength;
   if (model.contextLength > trained) {
     process.stderr.write(`realizar: warning: a context of ${model.contextLength} tokens is longer than the model's trained context (${trained}); output past ${trained} tokens may degrade\n`);
