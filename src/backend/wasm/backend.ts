@@ -2,7 +2,9 @@ import { availableParallelism } from 'node:os';
 import { fail } from '../../errors.js';
 import { dequantizeRow } from '../../quant/index.js';
 import { GGMLType, byteSizeOf, typeName } from '../../tensor/ggml-type.js';
-import type { Backend, Matrix, RopeParams } from '../backend.js';
+import type { Backend, KvCache, KvType, Matrix, RopeParams } from '../backend.js';
+import { floatKvCache } from '../kv-cache.js';
+import { WasmF16KvCache } from './f16-kv-cache.js';
 import { SharedHeap, Scratch, scratchBytes } from './heap.js';
 import { HALF_TABLE_BYTES, kernelModule, type KernelExports, type SimdLevel } from './kernels.js';
 import { WorkerPool } from './pool.js';
@@ -37,6 +39,8 @@ export class WasmBackend implements Backend {
   readonly name = 'wasm';
   readonly threads: number;
   readonly simd: SimdLevel;
+  /** f16, as llama.cpp: half the memory of f32, and attention streams half the bytes. */
+  readonly preferredKvType: KvType = 'f16';
   private readonly heap: SharedHeap;
   private readonly scratch: Scratch;
   private readonly kernels: KernelExports;
@@ -189,6 +193,10 @@ export class WasmBackend implements Backend {
 
   attention(out: Float32Array, q: Float32Array, kCache: Float32Array, vCache: Float32Array, n: number, start: number, heads: number, kvHeads: number, headDim: number, scale: number): void {
     this.attend(out, q, kCache, vCache, n, start, heads, kvHeads, headDim, scale, false);
+  }
+
+  kvCache(type: KvType, capacity: number, kvHeads: number, headDim: number): KvCache {
+    return type === 'f16' ? new WasmF16KvCache(this, capacity, kvHeads, headDim) : floatKvCache(this, type, capacity, kvHeads, headDim);
   }
 
   /** A zeroed f16 buffer (e.g. a KV cache at half the memory) for `attentionF16`; release it with `freeF16`. */
