@@ -196,14 +196,15 @@ const ZERO = i32x4.splat(0);
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   const tab = halfTable;
   const sb = <usize>nb << 2;
-  const lowest = i8x16.splat(-128);
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 34;
     const d = scaleAt(tab, p, nr);
     const lo = v128.load(p, 2), hi = v128.load(p, 18);
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
-    if (ASC_FEATURE_RELAXED_SIMD && !v128.any_true(v128.or(i8x16.eq(lo, lowest), i8x16.eq(hi, lowest)))) {
-      const aw0 = i8x16.abs(lo), aw1 = i8x16.abs(hi), n0 = i8x16.lt_s(lo, ZERO), n1 = i8x16.lt_s(hi, ZERO);
+    const aw0 = i8x16.abs(lo), aw1 = i8x16.abs(hi);
+    // |−128| wraps to −128: the only lane whose abs has its top bit set.
+    if (ASC_FEATURE_RELAXED_SIMD && i8x16.bitmask(v128.or(aw0, aw1)) == 0) {
+      const n0 = i8x16.lt_s(lo, ZERO), n1 = i8x16.lt_s(hi, ZERO);
       a0 = block32Moved(a0, aw0, aw1, n0, n1, d * load<f32>(da), qa);
       if (nr > 1) {
         a1 = block32Moved(a1, aw0, aw1, n0, n1, d * load<f32>(da + sb), qa + K);

@@ -55,13 +55,14 @@
 /**
  * acc += Σ w·a over 32 lanes of signed weights (Q8_0) given as |w| (aw, within 0..127) and the lanes where
  * w < 0 (neg, all ones): each weight's sign moves onto its activation, w·a = |w|·(sign(w)·a), so relaxed
- * SIMD's i8×i7 dot is exact (x86's maddubs code does the same); a negated activation stays within -127..127,
- * and a pair sum of 127·127 products fits an i16 lane. Relaxed build only: see dotI8 for the other.
+ * SIMD's i8×i7 dot is exact (x86's maddubs code does the same). (a ^ neg) − neg negates the lanes of neg; a
+ * negated activation stays within -127..127, and a pair sum of 127·127 products fits an i16 lane.
+ * Relaxed build only: see dotI8 for the other.
  */
 // @ts-ignore: decorator
 @inline export function dotSignMoved(acc: v128, aw0: v128, aw1: v128, neg0: v128, neg1: v128, a0: v128, a1: v128): v128 {
-  const d0 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.bitselect(i8x16.neg(a0), a0, neg0), aw0);
-  const d1 = i16x8.relaxed_dot_i8x16_i7x16_s(v128.bitselect(i8x16.neg(a1), a1, neg1), aw1);
+  const d0 = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(a0, neg0), neg0), aw0);
+  const d1 = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(a1, neg1), neg1), aw1);
   return i32x4.add(acc, i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1)));
 }
 
