@@ -43,14 +43,17 @@ test('bad flag values are refused by flag name before the model is opened', asyn
   assertOneLineError(realizar(['perplexity', '-m', ABSENT, '-f', TEXT, '-c', '2']), /--ctx for perplexity must be at least 4, got 2/, 'perplexity -c 2');
 });
 
-test('an unknown backend and an unknown subcommand are usage errors, without a stack trace', () => {
+test('an unknown backend, KV cache type or subcommand is a usage error, without a stack trace', () => {
   const backend = realizar(['run', '-m', ABSENT, '--backend', 'cuda']);
   assert.equal(backend.status, 1);
   assert.match(backend.stderr, /argument 'cuda' is invalid\. Allowed choices are wasm, js\./);
+  const kvType = realizar(['run', '-m', ABSENT, '--kv-type', 'q8_0']);
+  assert.equal(kvType.status, 1);
+  assert.match(kvType.stderr, /argument 'q8_0' is invalid\. Allowed choices are f16, f32\./);
   const unknown = realizar(['bogus']);
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /unknown command 'bogus'/);
-  for (const r of [backend, unknown]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  for (const r of [backend, kvType, unknown]) assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
 /** A refusal as main() reports it: a RealizarError whose message is one line, and nothing on stdout. */
@@ -111,10 +114,14 @@ test('prompts: longer than the context, from a missing file, or given twice, are
 });
 
 test('a KV cache too big for memory is refused in one line, with nothing on stdout', async () => {
-  // 10^8 positions of stories260K's cache (5 layers, 4 KV heads of 8, keys and values in f32) are 122071 MiB,
-  // past the 4 GiB a wasm memory can address.
+  // 10^8 positions of stories260K's cache (5 layers, 4 KV heads of 8, keys and values in f16, the wasm default)
+  // are 61036 MiB (122071 MiB in f32), past the 4 GiB a wasm memory can address.
   const args = ['run', '-m', STORIES, '-p', 'hi', '--ctx', '100000000', '-n', '-1', '--backend', 'wasm'];
-  await assertRefused(args, /^cannot allocate a KV cache for 99999999 tokens \(122071 MiB\) on the wasm backend \(.*\); use a smaller context \(--ctx\) or fewer tokens \(--n-predict\)$/);
+  await assertRefused(args, /^cannot allocate a KV cache for 99999999 tokens \(61036 MiB as f16\) on the wasm backend \(.*\); use a smaller context \(--ctx\) or fewer tokens \(--n-predict\)$/);
+  await assertRefused(
+    [...args, '--kv-type', 'f32'],
+    /^cannot allocate a KV cache for 99999999 tokens \(122071 MiB as f32\) on the wasm backend \(.*\); use a smaller context \(--ctx\), an f16 cache \(--kv-type f16\) or fewer tokens \(--n-predict\)$/,
+  );
   const r = await realizarInProcess(args);
   assert.match(r.stderr, /^realizar: warning: a context of 100000000 tokens is longer than the model's trained context/);
 });

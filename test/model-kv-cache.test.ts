@@ -4,6 +4,7 @@ import type { Backend, KvType } from '../src/backend/backend.js';
 import { JsBackend } from '../src/backend/js/backend.js';
 import { WasmBackend } from '../src/backend/wasm/backend.js';
 import { Llama } from '../src/model/llama.js';
+import { loadModel } from '../src/model/load.js';
 import { Sequence } from '../src/model/sequence.js';
 import { loadLlama, ourLogits, reference } from './model-oracle.js';
 
@@ -141,4 +142,21 @@ test('a sequence sizes scratch for the slice at hand and gives a prompt\'s back 
   assert.equal(seq.scratchFor(2).batch, 2);
   assert.equal(llama.newSequence(10).maxBatch, 10);
   seq.dispose();
+});
+
+test('loadModel refuses a KV cache type other than f16 or f32, naming the option', async () => {
+  await assert.rejects(loadModel('../shared/models/stories260K.gguf', { backend: 'js', kvType: 'q8_0' as KvType }), {
+    code: 'BAD_ARGUMENT',
+    message: "kvType (--kv-type) must be f16 or f32, got 'q8_0'",
+  });
+  const model = await loadModel('../shared/models/stories260K.gguf', { backend: 'js', kvType: 'f16' });
+  try {
+    const f16 = model.forward([1, 403, 407]);
+    const exact = await loadModel('../shared/models/stories260K.gguf', { backend: 'js' });
+    const f32 = exact.forward([1, 403, 407]);
+    exact.dispose();
+    assert.ok(f16.some((x, i) => x !== f32[i]), 'kvType reaches the model');
+  } finally {
+    model.dispose();
+  }
 });

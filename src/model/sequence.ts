@@ -95,7 +95,8 @@ export class Sequence {
       for (const c of this.caches) c.free();
       const bytes = 2 * config.blockCount * capacity * config.headCountKv * config.headDim * (kvType === 'f16' ? 2 : 4);
       const why = e instanceof Error ? e.message : String(e);
-      fail('BAD_ARGUMENT', `cannot allocate a ${kvType} KV cache for ${capacity} tokens (${Math.ceil(bytes / (1 << 20))} MiB) on the ${backend.name} backend (${why}); use a smaller context (--ctx) or fewer tokens (--n-predict)`);
+      const smaller = kvType === 'f32' ? ', an f16 cache (--kv-type f16)' : '';
+      fail('BAD_ARGUMENT', `cannot allocate a KV cache for ${capacity} tokens (${Math.ceil(bytes / (1 << 20))} MiB as ${kvType}) on the ${backend.name} backend (${why}); use a smaller context (--ctx)${smaller} or fewer tokens (--n-predict)`);
     }
   }
 
