@@ -121,7 +121,7 @@ export class WasmBackend implements Backend {
     }
     if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) fail('BAD_ARGUMENT', `wasm backend: matrix shape ${rows}x${cols} is not positive integers`);
     const rowBytes = byteSizeOf(type, cols);
-    const at = this.heap.allocate(rowBytes * rows, `${typeName(type)} matrix ${rows}x${cols}`);
+    const at = this.heap.allocate(rowBytes * rows, `${typeName(type)} matrix ${rows}x${cols}`, 'weights');
     const m: WasmMatrix = { type, rows, cols, at, rowBytes };
     this.matrices.add(m);
     return m;

@@ -8,6 +8,9 @@ const ALIGN = 64;
 const gib = (bytes: number): string => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
+/** What an allocation holds, which decides the advice when the memory runs out. */
+export type HeapUse = 'weights' | 'working';
+
 interface Span {
   at: number;
   bytes: number;
@@ -22,6 +25,9 @@ export class SharedHeap {
   readonly memory: WebAssembly.Memory;
   private top: number;
   private readonly live = new Map<number, number>();
+  /** Live allocations holding model weights, and their bytes. */
+  private readonly weights = new Set<number>();
+  private weightBytes = 0;
   private readonly holes: Span[] = [];
   /** Every SharedArrayBuffer object this memory has handed out (a grown memory hands out a new one). */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -43,8 +49,11 @@ export class SharedHeap {
     return this.top;
   }
 
-  /** Reserves `bytes` (64-byte aligned) and returns their address; `what` names them in the error when 4 GiB is exceeded. */
-  allocate(bytes: number, what: string): number {
+  /**
+   * Reserves `bytes` (64-byte aligned) and returns their address; `what` names them and `use` says whether they
+   * are weights or working memory (KV cache, activations, scratch) in the error when 4 GiB is exceeded.
+   */
+  allocate(bytes: number, what: string, use: HeapUse = 'working'): number {
     const size = Math.max(ALIGN, alignUp(bytes));
     const i = this.holes.findIndex((h) => h.bytes >= size);
     let at: number;
@@ -56,10 +65,14 @@ export class SharedHeap {
       if (hole.bytes === 0) this.holes.splice(i, 1);
     } else {
       at = this.top;
-      this.extendTo(at + size, what, bytes);
+      this.extendTo(at + size, what, bytes, use);
       this.top = at + size;
     }
     this.live.set(at, size);
+    if (use === 'weights') {
+      this.weights.add(at);
+      this.weightBytes += size;
+    }
     return at;
   }
 
@@ -68,6 +81,7 @@ export class SharedHeap {
     const size = this.live.get(at);
     if (size === undefined) fail('BAD_ARGUMENT', `wasm backend: free() of address ${at}, which is not an allocation (or freed twice)`);
     this.live.delete(at);
+    if (this.weights.delete(at)) this.weightBytes -= size;
     let i = this.holes.findIndex((h) => h.at > at);
     if (i < 0) i = this.holes.length;
     this.holes.splice(i, 0, { at, bytes: size });
@@ -103,16 +117,20 @@ export class SharedHeap {
     return new Uint8Array(this.buffer, at, length);
   }
 
-  private extendTo(end: number, what: string, bytes: number): void {
+  private extendTo(end: number, what: string, bytes: number, use: HeapUse): void {
+    // Weights that do not fit need fewer bytes per weight; a KV cache that does not fit needs fewer positions.
+    const advice = use === 'weights'
+      ? `the model's weights (${gib(this.weightBytes + bytes)} so far) do not fit; use a smaller quantization (or --backend js)`
+      : `the KV cache and activations do not fit beside the model's weights (${gib(this.weightBytes)}); lower --ctx (the KV cache grows with it) or use a smaller quantization (or --backend js)`;
     if (end > MAX_HEAP_BYTES) {
-      fail('UNSUPPORTED', `wasm backend: ${what} (${gib(bytes)}) does not fit: ${gib(this.top)} already used of the 4 GiB a wasm memory can address; use a smaller quantization or --backend js`);
+      fail('UNSUPPORTED', `wasm backend: ${what} (${gib(bytes)}) does not fit: ${gib(this.top)} already used of the 4 GiB a wasm memory can address; ${advice}`);
     }
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     try {
       this.memory.grow(Math.ceil((end - have) / PAGE));
     } catch (e) {
-      fail('UNSUPPORTED', `wasm backend: cannot grow memory to ${gib(end)} for ${what}: ${(e as Error).message}`);
+      fail('UNSUPPORTED', `wasm backend: cannot grow memory to ${gib(end)} for ${what} (${(e as Error).message}); ${advice}`);
     }
   }
 }
