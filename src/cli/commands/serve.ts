@@ -67,7 +67,6 @@ export function register(program: Command): void {
       // The same loading (flags, progress bar on a terminal) as `realizar run`.
       load: (path) => loadWithProgress(path, options),
     });
-    process.stderr.write(`realizar: listening on ${server.url} (OpenAI API under ${server.url}/v1); loading ${modelPath}\n`);
 
     let stopped!: () => void;
     const done = new Promise<void>((resolve) => (stopped = resolve));
@@ -77,6 +76,8 @@ export function register(program: Command): void {
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
+    // Only now: a supervisor may signal as soon as it reads this line, and must get a clean shutdown.
+    process.stderr.write(`realizar: listening on ${server.url} (OpenAI API under ${server.url}/v1); loading ${modelPath}\n`);
 
     try {
       await server.ready;
