@@ -1,5 +1,5 @@
 import { f16ToF32, f16x4ToF32x4, halfAt, halfTable } from './f16';
-import { dot16U7, dot32Small, dotI8, dotSignMoved, dotU6Biased, fma4, hsum } from './simd';
+import { dot32Small, dotI8, dotSignMoved, fma4, hsum, pairsU6Biased, pairsU7 } from './simd';
 
 // Fused dequantize + dot products of one weight row (ggml block layout) with `nr` activation rows (1 or 4; the
 // kernels are inlined with a constant nr, so each becomes a separate straight-line loop). With nr = 4 a weight
@@ -301,8 +301,10 @@ const ZERO = i32x4.splat(0);
 /** 32 values of Q6_K or Q3_K: two 16-lane halves with their own integer scales, unsigned values offset by `bias`. */
 // @ts-ignore: decorator
 @inline function groupsBiased(acc: v128, qx: v128, qy: v128, bias: v128, sx: i32, sy: i32, scale: f32, qa: usize): v128 {
-  const ix = i32x4.mul(dotU6Biased(ZERO, qx, bias, v128.load(qa)), i32x4.splat(sx));
-  const iy = i32x4.mul(dotU6Biased(ZERO, qy, bias, v128.load(qa, 16)), i32x4.splat(sy));
+  // i32x4.dot_i16x8_s multiplies the i16 pair sums by the scale as it widens them: exact, and cheaper than a
+  // widening followed by an i32 multiply.
+  const ix = i32x4.dot_i16x8_s(pairsU6Biased(qx, bias, v128.load(qa)), i16x8.splat(<i16>sx));
+  const iy = i32x4.dot_i16x8_s(pairsU6Biased(qy, bias, v128.load(qa, 16)), i16x8.splat(<i16>sy));
   return fma4(acc, f32x4.convert_i32x4_s(i32x4.add(ix, iy)), f32x4.splat(scale));
 }
 
@@ -356,10 +358,11 @@ const ZERO = i32x4.splat(0);
 
 /** 32 values of Q2_K: two 16-lane groups of 2-bit values with 4-bit scales and 4-bit mins. */
 // @ts-ignore: decorator
-@inline function groupsQ2(acc: v128, qx: v128, qy: v128, sx: i32, sy: i32, mx: v128, my: v128, scale: f32, minScale: f32, qa: usize): v128 {
+@inline function groupsQ2(acc: v128, qx: v128, qy: v128, sx: v128, sy: v128, mx: v128, my: v128, scale: f32, minScale: f32, qa: usize): v128 {
   const a0 = v128.load(qa), a1 = v128.load(qa, 16);
-  const isum = i32x4.add(i32x4.mul(dot16U7(qx, a0), i32x4.splat(sx)), i32x4.mul(dot16U7(qy, a1), i32x4.splat(sy)));
-  const imin = dot32Small(mx, my, a0, a1);
+  // Scales and mins (i16x8 splats) multiply i16 pair sums as i32x4.dot_i16x8_s widens them.
+  const isum = i32x4.add(i32x4.dot_i16x8_s(pairsU7(qx, a0), sx), i32x4.dot_i16x8_s(pairsU7(qy, a1), sy));
+  const imin = i32x4.add(i32x4.dot_i16x8_s(i16x8.extadd_pairwise_i8x16_s(a0), mx), i32x4.dot_i16x8_s(i16x8.extadd_pairwise_i8x16_s(a1), my));
   return fma4(fma4(acc, f32x4.convert_i32x4_s(isum), f32x4.splat(scale)), f32x4.convert_i32x4_s(imin), f32x4.splat(-minScale));
 }
 
@@ -385,8 +388,8 @@ const ZERO = i32x4.splat(0);
         const qx = v128.and(i8x16.shr_u(rx, shift), m2), qy = v128.and(i8x16.shr_u(ry, shift), m2);
         const g = (h << 3) + 2 * j;
         const cx = <i32>load<u8>(p + g), cy = <i32>load<u8>(p + g + 1);
-        const sx = cx & 15, sy = cy & 15;
-        const mx = i8x16.splat(<i8>(cx >> 4)), my = i8x16.splat(<i8>(cy >> 4));
+        const sx = i16x8.splat(<i16>(cx & 15)), sy = i16x8.splat(<i16>(cy & 15));
+        const mx = i16x8.splat(<i16>(cx >> 4)), my = i16x8.splat(<i16>(cy >> 4));
         const b = (s << 3) + (h << 2) + j;
         const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2);
         const db0 = load<f32>(da);

@@ -45,11 +45,14 @@
   return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(p));
 }
 
-/** i32x4 partial sums of 16 products w·a for weights within 0..127 (Q2_K's 2-bit values): a pair sum fits an i16 lane. */
+/**
+ * 16 products w·a for weights within 0..127 (Q2_K's 2-bit values) summed in pairs into i16 lanes (127·127·2
+ * fits); which products pair up differs between the builds, so only a sum over all lanes is meaningful.
+ */
 // @ts-ignore: decorator
-@inline export function dot16U7(w: v128, a: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, w));
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a)));
+@inline export function pairsU7(w: v128, a: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(a, w);
+  return i16x8.add(i16x8.extmul_low_i8x16_s(w, a), i16x8.extmul_high_i8x16_s(w, a));
 }
 
 /**
@@ -66,12 +69,13 @@
   return i32x4.add(acc, i32x4.add(i32x4.extadd_pairwise_i16x8_s(d0), i32x4.extadd_pairwise_i16x8_s(d1)));
 }
 
-/** acc += Σ (w − bias)·a over 16 lanes for weights within 0..63 (Q6_K, and Q3_K's 3-bit values): pair sums of either dot stay within ±16002. */
+/**
+ * 16 products (w − bias)·a for weights within 0..63 (Q6_K, Q3_K) summed in pairs into i16 lanes: pair sums of
+ * either dot stay within ±16002. As pairsU7, only a sum over all lanes is meaningful.
+ */
 // @ts-ignore: decorator
-@inline export function dotU6Biased(acc: v128, w: v128, bias: v128, a: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const d = i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(a, w), i16x8.relaxed_dot_i8x16_i7x16_s(a, bias));
-    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(d));
-  }
-  return dotI8(acc, i8x16.sub(w, bias), a);
+@inline export function pairsU6Biased(w: v128, bias: v128, a: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(a, w), i16x8.relaxed_dot_i8x16_i7x16_s(a, bias));
+  const v = i8x16.sub(w, bias);
+  return i16x8.add(i16x8.extmul_low_i8x16_s(v, a), i16x8.extmul_high_i8x16_s(v, a));
 }
