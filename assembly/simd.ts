@@ -24,7 +24,8 @@
 
 // Integer dots take the activation `a` as signed i8 (-127..127) and weights as i8 lanes. Relaxed SIMD's
 // i8×i7 dot is exact on every CPU only when the weight lanes are within 0..127 (x86 implements it with an
-// unsigned×signed multiply), so unsigned quants go in as they are and their offset is applied afterwards.
+// unsigned×signed multiply), so unsigned quants go in as they are and their offset is applied afterwards, and
+// Q8_0's signed weights go in as |w| with their signs moved onto the activations (dotSignMoved).
 // Only the i16x8 form is used: Node 20's V8 doubles the result of i32x4.relaxed_dot_i8x16_i7x16_add_s.
 
 /** Σ of 32 products w·a for weights within 0..31 (4- and 5-bit quants), as i32x4 partial sums: four products of at most 127·31 fit an i16 lane. */

@@ -22,7 +22,7 @@ export interface KernelReport {
   readonly rows: KernelRow[];
 }
 
-export const KERNEL_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.F16, GGMLType.F32];
+export const KERNEL_TYPES = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K, GGMLType.F16, GGMLType.F32];
 
 /** Realistic blocks (scales of trained weights) from quantizing gaussian-ish values, tiled to fill the matrix. */
 function weightBytes(type: GGMLType, rows: number, cols: number): Uint8Array {
