@@ -67,6 +67,19 @@ test('serve refuses a model path that is missing or not a file or folder before 
   assertOneLineError(realizar(['serve', '-m', '/dev/null', '--port', '0']), /\/dev\/null is neither a file nor a folder/, 'device as model');
 });
 
+test('serve refuses a --chat-template that is no built-in, no readable file, or no Jinja before it listens', () => {
+  const broken = join(dir, 'broken.jinja');
+  writeFileSync(broken, '{% for message in messages %}{{ message.content }}');
+  const cases: Array<[string, RegExp]> = [
+    ['no-such-format', /--chat-template 'no-such-format' is neither a built-in \(chatml, .*\) nor a readable file/],
+    [broken, /chat template '.*broken\.jinja' does not parse/],
+  ];
+  for (const [template, message] of cases) {
+    const r = realizar(['serve', '--demo', '--port', '0', '--chat-template', template]);
+    assertOneLineError(r, message, template);
+  }
+});
+
 test('serve accepts a Hugging Face folder as the model path and listens before loading it', async () => {
   const child = realizarAsync(['serve', '-m', '../shared/hf/llama-tiny-hf', '--port', '0']);
   let stderr = '';

@@ -96,21 +96,21 @@ export function guessBuiltinTemplate(hints: ModelHints): BuiltinTemplateName {
   return 'raw';
 }
 
-/**
- * `--chat-template NAME|FILE`: a built-in's name, or the path of a Jinja file; the model's own template
- * otherwise, and failing that the guessed built-in.
- */
-export function resolveChatTemplate(override: string | undefined, modelTemplate: string | undefined, hints: ModelHints): ChatTemplate {
-  if (override !== undefined) {
-    if (isBuiltinTemplateName(override)) return builtinTemplate(override);
-    let source: string;
-    try {
-      source = readFileSync(override, 'utf8');
-    } catch {
-      fail('MISSING', `--chat-template '${override}' is neither a built-in (${BUILTIN_TEMPLATE_NAMES.join(', ')}) nor a readable file`);
-    }
-    return new ChatTemplate(override, source);
+/** `--chat-template NAME|FILE`: a built-in's name, or the path of a Jinja file (needs no model, so it can be checked first). */
+export function namedChatTemplate(name: string): ChatTemplate {
+  if (isBuiltinTemplateName(name)) return builtinTemplate(name);
+  let source: string;
+  try {
+    source = readFileSync(name, 'utf8');
+  } catch {
+    fail('MISSING', `--chat-template '${name}' is neither a built-in (${BUILTIN_TEMPLATE_NAMES.join(', ')}) nor a readable file`);
   }
+  return new ChatTemplate(name, source);
+}
+
+/** The template `--chat-template` names; the model's own otherwise, and failing that the guessed built-in. */
+export function resolveChatTemplate(override: string | undefined, modelTemplate: string | undefined, hints: ModelHints): ChatTemplate {
+  if (override !== undefined) return namedChatTemplate(override);
   if (modelTemplate !== undefined && modelTemplate.trim() !== '') return new ChatTemplate('tokenizer.chat_template', modelTemplate);
   return builtinTemplate(guessBuiltinTemplate(hints));
 }

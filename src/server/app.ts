@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { basename } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { resolveChatTemplate } from '../chat/builtin.js';
+import { namedChatTemplate, resolveChatTemplate } from '../chat/builtin.js';
 import { fail } from '../errors.js';
 import { loadModel } from '../model/load.js';
 import { ApiError, badRequest, toApiError } from './api-error.js';
@@ -64,6 +64,8 @@ const OPEN_PATHS = new Set(['/health', '/metrics']);
  * (what orchestrators poll) instead of the port being closed.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  // A template the caller names needs no model: a wrong name or a broken file fails before anything listens.
+  const namedTemplate = options.chatTemplate !== undefined ? namedChatTemplate(options.chatTemplate) : undefined;
   const metrics = new ServerMetrics();
   const ctx = new ServerContext(options.modelAlias ?? basename(options.modelPath).replace(/\.gguf$/i, ''), metrics);
   let loadError: Error | undefined;
@@ -87,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         ...(options.threads !== undefined ? { threads: options.threads } : {}),
         ...(options.backend !== undefined ? { backend: options.backend } : {}),
       });
-      const chatTemplate = resolveChatTemplate(options.chatTemplate, model.chatTemplate, modelHints(model));
+      const chatTemplate = namedTemplate ?? resolveChatTemplate(undefined, model.chatTemplate, modelHints(model));
       const parallel = options.parallel ?? 1;
       const service = new GenerationService(model, metrics, { parallel, queueSize: options.queueSize ?? 16 * parallel });
       metrics.modelLoadSeconds.set((performance.now() - began) / 1000);
