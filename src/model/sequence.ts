@@ -8,9 +8,9 @@ export const MAX_BATCH = 512;
 export const LOGIT_ROWS = 32;
 
 /**
- * Activation buffers for one slice of at most `batch` tokens. The attention block's buffers (q, k, v, att) and the
- * feed-forward block's (gate, up; hidden is gate, as swiglu works in place) share one region: a layer never needs
- * both at once, and neither is needed once the logits' input is taken from the same region.
+ * Activation buffers for one slice of at most `batch` tokens. The attention block's buffers (q, k, v, att), the
+ * feed-forward block's (gate, up; hidden is gate, as swiglu works in place) and the logits' (after the last layer)
+ * share one region: no two of them are in use at once.
  */
 export class Scratch {
   readonly positions: Int32Array;
@@ -47,7 +47,7 @@ export class Scratch {
     try {
       this.x = alloc(batch * c.embeddingLength);
       this.xb = alloc(batch * c.embeddingLength);
-      const shared = alloc(batch * Math.max(attention, feedForward, c.embeddingLength));
+      const shared = alloc(Math.max(batch * Math.max(attention, feedForward), rows * (c.embeddingLength + c.vocabSize)));
       const carve = (from: number, width: number): Float32Array => shared.subarray(from * batch, (from + width) * batch);
       this.q = carve(0, qDim);
       this.k = carve(qDim, kvDim);
@@ -57,7 +57,7 @@ export class Scratch {
       this.up = carve(c.feedForwardLength, c.feedForwardLength);
       this.hidden = this.gate;
       this.logitInput = shared.subarray(0, rows * c.embeddingLength);
-      this.logits = alloc(rows * c.vocabSize);
+      this.logits = shared.subarray(rows * c.embeddingLength, rows * (c.embeddingLength + c.vocabSize));
     } catch (e) {
       this.dispose();
       throw e;
