@@ -37,12 +37,32 @@ const TILE = 64;
  * types read the activations pre-quantized (aq/ad/ads, see activation.ts); F32/F16 read x. Each thread of the
  * pool calls this with its own row range.
  */
+/** Bytes ahead of the current weight row that decode touches: see touchAhead. */
+const AHEAD = 4096;
+
+/** Where touched bytes go, so the loads are not optimized away. */
+let sink: u32 = 0;
+
+/**
+ * Loads one byte of each cache line AHEAD bytes past [wr, wr + bytes): wasm has no prefetch instruction, and
+ * without these independent loads a matrix-vector product streams weights from DRAM at a fraction of the
+ * bandwidth a plain read reaches (the fused kernel waits on each line it needs as it gets to it).
+ */
+// @ts-ignore: decorator
+@inline function touchAhead(wr: usize, bytes: usize, end: usize): void {
+  let s: u32 = 0;
+  const last = min(wr + AHEAD + bytes, end);
+  for (let p = wr + AHEAD; p < last; p += 64) s += load<u8>(p);
+  sink += s;
+}
+
 export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, out: usize, r0: i32, r1: i32): void {
   const os = <usize>rows << 2;
   for (let t0 = 0; t0 < n; t0 += TILE) {
     const t1 = min(n, t0 + TILE);
     for (let r = r0; r < r1; r++) {
       const wr = w + <usize>r * rowBytes;
+      if (n == 1) touchAhead(wr, rowBytes, w + <usize>r1 * rowBytes);
       let t = t0;
       for (; t + 4 <= t1; t += 4) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 4);
       for (; t < t1; t++) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 1);
