@@ -52,30 +52,6 @@ const ZERO = i32x4.splat(0);
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
-  if (nr == 1) {
-    // Decode: even and odd blocks feed separate accumulators (a0/o0, a1/o1), so the loop is not bound by the
-    // latency of one add chain; an 18-byte block carries too few bytes per chain step to reach memory speed.
-    let b = 0;
-    for (; b + 2 <= nb; b += 2) {
-      const p = w + <usize>b * 18;
-      const d0 = halfAt(tab, p), d1 = halfAt(tab, p + 18);
-      const raw0 = v128.load(p, 2), raw1 = v128.load(p, 20);
-      const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
-      a0 = block32(a0, v128.and(raw0, m4), i8x16.shr_u(raw0, 4), d0 * load<f32>(da), qa);
-      a1 = block32(a1, v128.and(raw1, m4), i8x16.shr_u(raw1, 4), d1 * load<f32>(da, 4), qa + 32);
-      o0 += d0 * load<f32>(sa);
-      o1 += d1 * load<f32>(sa, 4);
-    }
-    if (b < nb) {
-      const p = w + <usize>b * 18;
-      const d = halfAt(tab, p);
-      const raw = v128.load(p, 2);
-      a0 = block32(a0, v128.and(raw, m4), i8x16.shr_u(raw, 4), d * load<f32>(ad + (<usize>b << 2)), aq + (<usize>b << 5));
-      o0 += d * load<f32>(ads + (<usize>b << 2));
-    }
-    store<f32>(out, hsum(f32x4.add(a0, a1)) - 8 * (o0 + o1));
-    return;
-  }
   for (let b = 0; b < nb; b++) {
     const p = w + <usize>b * 18;
     const d = scaleAt(tab, p, nr);
