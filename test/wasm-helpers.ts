@@ -57,3 +57,23 @@ function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
+
+/** Float64 Σ w·x for `rows` weight rows of `cols` and n activation rows, with Σ|w·x| for the error bound. */
+export function float64Product(w: ArrayLike<number>, rows: number, cols: number, x: Float64Array, n: number): { y: Float64Array; mag: Float64Array } {
+  const y = new Float64Array(n * rows);
+  const mag = new Float64Array(n * rows);
+  for (let t = 0; t < n; t++) {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      let m = 0;
+      for (let k = 0; k < cols; k++) {
+        const p = w[r * cols + k]! * x[t * cols + k]!;
+        s += p;
+        m += Math.abs(p);
+      }
+      y[t * rows + r] = s;
+      mag[t * rows + r] = m;
+    }
+  }
+  return { y, mag };
+}

@@ -8,31 +8,11 @@ import { dequantize, quantize } from '../src/quant/index.js';
 import { fp16ToFp32, writeHalf } from '../src/quant/f16.js';
 import { GGMLType, byteSizeOf, typeName } from '../src/tensor/ggml-type.js';
 import { BIN } from './cli-harness.js';
-import { SIMD_LEVELS, fill, quantizedActivations, random, withBackend } from './wasm-helpers.js';
+import { SIMD_LEVELS, fill, float64Product, quantizedActivations, random, withBackend } from './wasm-helpers.js';
 
 // Edge cases of the Q2_K / Q3_K kernels and of Q8_0 on the relaxed int8 dot that llama.cpp's own quantizer
 // output (wasm-matmul.test.ts) does not reach: every bit pattern of the packed fields, a -128 Q8_0 weight,
 // activations at ±127.
-
-/** Float64 Σ w·x for `rows` weight rows of `cols` and n activation rows, with Σ|w·x| for the error bound. */
-function product(w: ArrayLike<number>, rows: number, cols: number, x: Float64Array, n: number): { y: Float64Array; mag: Float64Array } {
-  const y = new Float64Array(n * rows);
-  const mag = new Float64Array(n * rows);
-  for (let t = 0; t < n; t++) {
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      let m = 0;
-      for (let k = 0; k < cols; k++) {
-        const p = w[r * cols + k]! * x[t * cols + k]!;
-        s += p;
-        m += Math.abs(p);
-      }
-      y[t * rows + r] = s;
-      mag[t * rows + r] = m;
-    }
-  }
-  return { y, mag };
-}
 
 function assertClose(got: Float32Array, want: Float64Array, mag: Float64Array, what: string): void {
   for (let i = 0; i < want.length; i++) {
@@ -78,7 +58,7 @@ for (const simd of SIMD_LEVELS) {
           const x = activations(n, cols, rnd);
           const out = new Float32Array(n * rows);
           b.matmul(out, b.matrix(type, rows, cols, bytes), x, n);
-          const { y, mag } = product(w, rows, cols, quantizedActivations(x), n);
+          const { y, mag } = float64Product(w, rows, cols, quantizedActivations(x), n);
           assertClose(out, y, mag, `${simd} ${typeName(type)} ${rows}x${cols} n=${n} threads=${threads}`);
         });
       }
@@ -108,7 +88,7 @@ for (const simd of SIMD_LEVELS) {
         const x = activations(n, cols, rnd);
         const out = new Float32Array(n * rows);
         b.matmul(out, b.matrix(GGMLType.Q8_0, rows, cols, bytes), x, n);
-        const { y, mag } = product(w, rows, cols, quantizedActivations(x), n);
+        const { y, mag } = float64Product(w, rows, cols, quantizedActivations(x), n);
         assertClose(out, y, mag, `${simd} Q8_0 n=${n} threads=${threads}`);
       });
     }

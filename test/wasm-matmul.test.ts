@@ -5,7 +5,7 @@ import { JsBackend } from '../src/backend/js/backend.js';
 import { GGUFFile } from '../src/gguf/reader.js';
 import { dequantize, quantize } from '../src/quant/index.js';
 import { GGMLType, byteSizeOf, typeName } from '../src/tensor/ggml-type.js';
-import { SIMD_LEVELS, fill, quantizedActivations, random, relaxedAvailable, withBackend } from './wasm-helpers.js';
+import { SIMD_LEVELS, fill, float64Product, quantizedActivations, random, relaxedAvailable, withBackend } from './wasm-helpers.js';
 
 const QUANT_DIR = '../shared/reference/quant';
 const QUANTIZED = [GGMLType.Q4_0, GGMLType.Q4_1, GGMLType.Q5_0, GGMLType.Q5_1, GGMLType.Q8_0, GGMLType.Q2_K, GGMLType.Q3_K, GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K];
@@ -28,25 +28,6 @@ function referenceMatrix(type: GGMLType): { bytes: Uint8Array; values: Float32Ar
   }
 }
 
-/** Float64 products of the first `rows` rows of `w` (cols wide) with n rows of activations `x`. */
-function float64Product(w: Float32Array, rows: number, cols: number, x: Float64Array, n: number): { y: Float64Array; mag: Float64Array } {
-  const y = new Float64Array(n * rows);
-  const mag = new Float64Array(n * rows);
-  for (let t = 0; t < n; t++) {
-    for (let r = 0; r < rows; r++) {
-      let s = 0;
-      let m = 0;
-      for (let k = 0; k < cols; k++) {
-        const p = w[r * cols + k]! * x[t * cols + k]!;
-        s += p;
-        m += Math.abs(p);
-      }
-      y[t * rows + r] = s;
-      mag[t * rows + r] = m;
-    }
-  }
-  return { y, mag };
-}
 
 /** Every output within `rel` of the sum of |products| (f32 accumulation of int8 dots scaled in f32). */
 function assertClose(got: Float32Array, want: Float64Array, mag: Float64Array, rel: number, what: string): void {
