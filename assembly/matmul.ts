@@ -1,3 +1,6 @@
+import { X4 } from './interleave';
+import { groupQ4_0 } from './x4-q4_0';
+import { groupQ8_0 } from './x4-q8_0';
 import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
 
 // ggml type ids (ggml.h) of the weight formats the kernels compute with.
@@ -32,11 +35,6 @@ const TILE = 64;
   }
 }
 
-/**
- * out[t × rows + r] = Σ_k W[r, k] · X[t, k] for weight rows r0 ≤ r < r1 and all n activation rows. Quantized
- * types read the activations pre-quantized (aq/ad/ads, see activation.ts); F32/F16 read x. Each thread of the
- * pool calls this with its own row range.
- */
 /** Bytes ahead of the current weight row that decode touches: see touchAhead. */
 const AHEAD = 4096;
 
@@ -56,7 +54,16 @@ let sink: u32 = 0;
   sink += s;
 }
 
-export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, out: usize, r0: i32, r1: i32): void {
+/**
+ * out[t × rows + r] = Σ_k W[r, k] · X[t, k] for weight rows r0 ≤ r < r1 and all n activation rows. Quantized
+ * types read the activations pre-quantized (aq/ad/ads/a16, see activation.ts); F32/F16 read x. Each thread of the
+ * pool calls this with its own row range. Type X4 + t is an interleaved matrix of type t (interleave.ts).
+ */
+export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32): void {
+  if (type >= X4) {
+    matmulX4(type - X4, w, rowBytes, rows, K, n, aq, ad, ads, a16, out, r0, r1);
+    return;
+  }
   const os = <usize>rows << 2;
   for (let t0 = 0; t0 < n; t0 += TILE) {
     const t1 = min(n, t0 + TILE);
@@ -66,6 +73,29 @@ export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, 
       let t = t0;
       for (; t + 4 <= t1; t += 4) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 4);
       for (; t < t1; t++) rowDot(type, wr, K, x, aq, ad, ads, t, out + ((<usize>t * rows + r) << 2), os, 1);
+    }
+  }
+}
+
+/** matmul over an interleaved matrix (interleave.ts): r0 and r1 are multiples of 4, each group of 4 rows one call. */
+function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32): void {
+  const os = <usize>rows << 2;
+  const group = rowBytes << 2;
+  const nb = K >> 5;
+  const k = <usize>K, sb = <usize>nb << 2;
+  const end = w + <usize>(r1 >> 2) * group;
+  for (let t0 = 0; t0 < n; t0 += TILE) {
+    const t1 = min(n, t0 + TILE);
+    const q = aq + <usize>t0 * k, d = ad + <usize>t0 * sb, s = ads + <usize>t0 * sb, h = a16 + <usize>t0 * sb;
+    for (let g = r0 >> 2; g < r1 >> 2; g++) {
+      const wg = w + <usize>g * group;
+      if (n == 1) touchAhead(wg, group, end);
+      const o = out + ((<usize>t0 * rows + (<usize>g << 2)) << 2);
+      switch (type) {
+        case Q4_0: groupQ4_0(wg, nb, q, d, s, k, t1 - t0, o, os); break;
+        case Q8_0: groupQ8_0(wg, nb, q, d, k, t1 - t0, o, os); break;
+        default: unreachable();
+      }
     }
   }
 }

@@ -80,3 +80,34 @@
   const v = i8x16.sub(w, bias);
   return i16x8.add(i16x8.extmul_low_i8x16_s(v, a), i16x8.extmul_high_i8x16_s(v, a));
 }
+
+/** acc − a·b on f32x4 lanes (fused where the runtime has relaxed SIMD). */
+// @ts-ignore: decorator
+@inline export function fnma4(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, acc);
+  return f32x4.sub(acc, f32x4.mul(a, b));
+}
+
+/**
+ * acc (i16x8) += products of 16 weight bytes within 0..127 with one activation's 4 bytes at `a` repeated four
+ * times, summed in pairs: the step of the interleaved kernels (x4-*.ts), whose weight vectors hold 4 bytes of
+ * each of 4 rows, so that lanes 2r and 2r+1 gather row r. Relaxed build only: the backend
+ * interleaves no matrix for the SIMD128 build.
+ */
+// @ts-ignore: decorator
+@inline export function stepX4(acc: v128, w: v128, a: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w));
+  unreachable();
+  return acc;
+}
+
+/** The low and high nibbles of 16 bytes (a byte shift is two instructions on x86 either way). */
+// @ts-ignore: decorator
+@inline export function lowNibbles(r: v128): v128 {
+  return v128.and(r, i8x16.splat(15));
+}
+
+// @ts-ignore: decorator
+@inline export function highNibbles(r: v128): v128 {
+  return v128.and(i16x8.shr_u(r, 4), i8x16.splat(15));
+}

@@ -51,6 +51,7 @@ for (const simd of SIMD_LEVELS) {
         { rows: 9, cols: 768, n: 1, threads: 1 },
         { rows: 13, cols: 512, n: 4, threads: 2 },
         { rows: 6, cols: 256, n: 7, threads: 3 },
+        { rows: 12, cols: 512, n: 9, threads: 2 },
       ]) {
         const bytes = randomBlocks(type, rows, cols, rnd);
         const w = dequantize(type, bytes, rows * cols);
@@ -65,9 +66,10 @@ for (const simd of SIMD_LEVELS) {
     }
   });
 
-  test(`${simd}: Q8_0 is exact for weights at -128, -127, 0 and 127 against activations at ±127`, () => {
+  // 11 rows: the row kernel, on blocks with and without −128; 12 rows: interleaved by the relaxed build unless a −128 is present.
+  for (const { rows, minus128 } of [{ rows: 11, minus128: true }, { rows: 12, minus128: true }, { rows: 12, minus128: false }])
+  test(`${simd}: Q8_0 is exact for weights at ${minus128 ? '-128, ' : ''}-127, 0 and 127 against activations at ±127 (${rows} rows)`, () => {
     const rnd = random(31);
-    const rows = 11;
     const cols = 128;
     const bytes = new Uint8Array(byteSizeOf(GGMLType.Q8_0, rows * cols));
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor((rnd() + 1) * 128) & 255;
@@ -76,9 +78,9 @@ for (const simd of SIMD_LEVELS) {
       const o = blk * 34;
       writeHalf(bytes, o, 0.01 + Math.abs(rnd()) * 0.02);
       // Every third block holds no -128 (the fast relaxed path), the others one or more (the exact fallback).
-      if (blk % 3 === 0) for (let i = 0; i < 32; i++) if (bytes[o + 2 + i] === 128) bytes[o + 2 + i] = 129;
-      if (blk % 3 === 1) bytes[o + 2 + (blk % 32)] = 128;
-      if (blk % 3 === 2) bytes.fill(128, o + 2, o + 34);
+      if (blk % 3 === 0 || !minus128) for (let i = 0; i < 32; i++) if (bytes[o + 2 + i] === 128) bytes[o + 2 + i] = 129;
+      if (blk % 3 === 1 && minus128) bytes[o + 2 + (blk % 32)] = 128;
+      if (blk % 3 === 2 && minus128) bytes.fill(128, o + 2, o + 34);
       if (blk % 6 === 3) bytes.set([127, 129, 0, 127, 129], o + 2);
       const d = fp16ToFp32(bytes[o]! | (bytes[o + 1]! << 8));
       for (let i = 0; i < 32; i++) w[blk * 32 + i] = d * ((bytes[o + 2 + i]! << 24) >> 24);
@@ -116,7 +118,7 @@ test("llama.cpp's Q8_0 quantizer never writes -128 (|x|·127/amax rounds to at m
 test('running out of wasm memory names what does not fit and what to do', () => {
   withBackend(1, 'simd128', (b) => {
     // Weights: 40000 × 32768 F32 = 4.88 GiB.
-    assert.throws(() => b.matrixInPlace(GGMLType.F32, 40000, 32768), (e: Error & { code?: string }) => {
+    assert.throws(() => b.matrixInPlace(GGMLType.F32, 40000, 32768, () => assert.fail('nothing is filled once the allocation fails')), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'UNSUPPORTED');
       assert.match(e.message, /F32 matrix 40000x32768 \(4\.88 GiB\).*the model's weights \(4\.88 GiB so far\) do not fit; use a smaller quantization/);
       assert.doesNotMatch(e.message, /--ctx/);

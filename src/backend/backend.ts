@@ -58,10 +58,10 @@ export interface Backend {
   /** Takes a matrix's raw ggml bytes (rows × cols of `type`); throws UNSUPPORTED for a type it cannot compute with. */
   matrix(type: GGMLType, rows: number, cols: number, bytes: Uint8Array): Matrix;
   /**
-   * Optional: a matrix whose bytes the caller then writes into `bytes` (the backend's own memory), so that
+   * Optional: a matrix whose raw ggml bytes `fill` writes into `bytes` (the backend's own memory), so that
    * weights go from the file to where the kernels read them without a copy in between.
    */
-  matrixInPlace?(type: GGMLType, rows: number, cols: number): { matrix: Matrix; bytes: Uint8Array };
+  matrixInPlace?(type: GGMLType, rows: number, cols: number, fill: (bytes: Uint8Array) => void): Matrix;
 
   /** out[n × w.rows] = x[n × w.cols] · wᵀ */
   matmul(out: Float32Array, w: Matrix, x: Float32Array, n: number): void;

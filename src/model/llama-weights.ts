@@ -108,14 +108,10 @@ export function loadLlamaWeights(source: ModelSource, backend: Backend, onProgre
     const t = tensors.get(name)!;
     const rows = t.dims[1]!;
     const cols = t.dims[0]!;
-    let m: Matrix;
-    if (backend.matrixInPlace !== undefined && t.readInto !== undefined) {
-      const target = backend.matrixInPlace(t.type, rows, cols);
-      t.readInto(target.bytes);
-      m = target.matrix;
-    } else {
-      m = backend.matrix(t.type, rows, cols, t.read());
-    }
+    const readInto = t.readInto;
+    const m = backend.matrixInPlace !== undefined && readInto !== undefined
+      ? backend.matrixInPlace(t.type, rows, cols, (bytes) => readInto(bytes))
+      : backend.matrix(t.type, rows, cols, t.read());
     progress(t);
     return m;
   };

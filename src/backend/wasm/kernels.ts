@@ -11,8 +11,13 @@ export const HALF_TABLE_BYTES = 65536 * 4;
 /** The kernel module's exports (assembly/index.ts); addresses are byte offsets into the shared memory. */
 export interface KernelExports {
   heapBase(): number;
-  quantizeRows(x: number, n: number, k: number, aq: number, ad: number, ads: number): void;
-  matmul(type: number, w: number, rowBytes: number, rows: number, k: number, n: number, x: number, aq: number, ad: number, ads: number, out: number, r0: number, r1: number): void;
+  quantizeRows(x: number, n: number, k: number, aq: number, ad: number, ads: number, a16: number): void;
+  matmul(type: number, w: number, rowBytes: number, rows: number, k: number, n: number, x: number, aq: number, ad: number, ads: number, a16: number, out: number, r0: number, r1: number): void;
+  /** Bytes of one block of a type in one row when it has an interleaved layout, else 0. */
+  x4BlockBytes(type: number): number;
+  interleaveRows(type: number, w: number, rows: number, rowBytes: number, tmp: number): void;
+  deinterleaveRow(type: number, w: number, rowBytes: number, row: number, dst: number): void;
+  q8_0HasMinus128(p: number, bytes: number): boolean;
   rmsNorm(out: number, x: number, weight: number, n: number, dim: number, eps: number): void;
   rope(x: number, n: number, heads: number, headDim: number, pos: number, dims: number, invFreq: number, neox: number, scratch: number): void;
   swiglu(out: number, gate: number, up: number, length: number): void;

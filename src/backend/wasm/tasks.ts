@@ -14,7 +14,10 @@ export const enum Op {
 }
 
 /** Argument slots of each op, after Ctrl.args. */
-export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6, aq: 7, ad: 8, ads: 9, out: 10 } as const;
+export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6, aq: 7, ad: 8, ads: 9, a16: 10, out: 11 } as const;
+
+/** Added to a type id for a matrix in the interleaved layout (assembly/interleave.ts): its rows go in groups of 4. */
+export const X4 = 256;
 export const AttentionArg = { out: 0, q: 1, k: 2, v: 3, start: 4, heads: 5, kvHeads: 6, hd: 7, scale: 8, half: 9, n: 10, scores: 11, scoresStride: 12 } as const;
 
 /** [begin, end) of `count` items for thread `tid` of `threads`: contiguous, sizes differing by at most one. */
@@ -31,9 +34,10 @@ export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Arr
   const u = (i: number): number => ctrl[Ctrl.args + i]! >>> 0;
   switch (ctrl[Ctrl.op]) {
     case Op.Matmul: {
-      const [r0, r1] = share(a(MatmulArg.rows), tid, threads);
-      if (r1 > r0) {
-        k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.out), r0, r1);
+      const unit = a(MatmulArg.type) >= X4 ? 4 : 1;
+      const [g0, g1] = share(a(MatmulArg.rows) / unit, tid, threads);
+      if (g1 > g0) {
+        k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.a16), u(MatmulArg.out), g0 * unit, g1 * unit);
       }
       return;
     }

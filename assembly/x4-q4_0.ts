@@ -1,0 +1,61 @@
+import { f16x4ToF32x4 } from './f16';
+import { fma4, fnma4, highNibbles, lowNibbles, stepX4 } from './simd';
+
+// Q4_0 interleaved by 4 rows (see interleave.ts). A group's block b (72 bytes, as the four rows' blocks b) is
+// the rows' four f16 scales, then four vectors R_s (s = 0..3), R_s = bytes 4s..4s+3 of each row's 16 nibble
+// bytes, row after row: the low nibbles of R_s are values 4s..4s+3 of each row, the high ones 16+4s..16+4s+3.
+
+export const Q4_0_X4_BLOCK = 72;
+
+/** Where byte j (0..17) of row r's block goes within the group's block. */
+export function q4_0X4Offset(r: i32, j: i32): i32 {
+  if (j < 2) return 2 * r + j;
+  const q = j - 2;
+  return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
+}
+
+/** One 4-row group against nc (1 or 4) activation columns; the arguments are matmul.ts's groupDot's. */
+// @ts-ignore: decorator
+@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
+  let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
+  const sb = <usize>nb << 2;
+  for (let b = 0; b < nb; b++) {
+    const p = wg + <usize>b * Q4_0_X4_BLOCK;
+    const dw = f16x4ToF32x4(p);
+    const qa = aq + (<usize>b << 5);
+    let c0 = i16x8.splat(0), c1 = c0, c2 = c0, c3 = c0;
+    for (let s = 0; s < 4; s++) {
+      const r = v128.load(p + 8 + (<usize>s << 4));
+      const lo = lowNibbles(r), hi = highNibbles(r);
+      const o = qa + (<usize>s << 2);
+      c0 = stepX4(stepX4(c0, lo, o), hi, o + 16);
+      if (nc > 1) {
+        c1 = stepX4(stepX4(c1, lo, o + K), hi, o + K + 16);
+        c2 = stepX4(stepX4(c2, lo, o + 2 * K), hi, o + 2 * K + 16);
+        c3 = stepX4(stepX4(c3, lo, o + 3 * K), hi, o + 3 * K + 16);
+      }
+    }
+    // value = d·(q − 8): Σ d·q·dₐ·qₐ less 8·d·(dₐ·Σqₐ), the last from ads.
+    const dw8 = f32x4.mul(dw, f32x4.splat(8));
+    const bo = <usize>b << 2;
+    f0 = fnma4(fma4(f0, f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(c0)), f32x4.mul(dw, v128.load32_splat(ad + bo))), dw8, v128.load32_splat(ads + bo));
+    if (nc > 1) {
+      f1 = fnma4(fma4(f1, f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(c1)), f32x4.mul(dw, v128.load32_splat(ad + sb + bo))), dw8, v128.load32_splat(ads + sb + bo));
+      f2 = fnma4(fma4(f2, f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(c2)), f32x4.mul(dw, v128.load32_splat(ad + 2 * sb + bo))), dw8, v128.load32_splat(ads + 2 * sb + bo));
+      f3 = fnma4(fma4(f3, f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(c3)), f32x4.mul(dw, v128.load32_splat(ad + 3 * sb + bo))), dw8, v128.load32_splat(ads + 3 * sb + bo));
+    }
+  }
+  v128.store(out, f0);
+  if (nc > 1) {
+    v128.store(out + os, f1);
+    v128.store(out + 2 * os, f2);
+    v128.store(out + 3 * os, f3);
+  }
+}
+
+export function groupQ4_0(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, n: i32, out: usize, os: usize): void {
+  const sb = <usize>nb << 2;
+  let c = 0;
+  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 4);
+  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 1);
+}

@@ -1,0 +1,81 @@
+import { f16x4ToF32x4 } from './f16';
+import { fma4 } from './simd';
+
+// Q8_0 interleaved by 4 rows (see interleave.ts). A group's block b (136 bytes, as the four rows' blocks b) is the
+// rows' four f16 scales, then eight vectors V_s (s = 0..7), V_s = values 4s..4s+3 of each row, row after row.
+// The relaxed i8×i7 dot wants weights within 0..127: each step takes |w| and moves the signs onto the
+// activations, as dotSignMoved in simd.ts. A matrix holding −128 (no |w| within 0..127) is not interleaved.
+
+export const Q8_0_X4_BLOCK = 136;
+
+/** Where byte j (0..33) of row r's block goes within the group's block. */
+export function q8_0X4Offset(r: i32, j: i32): i32 {
+  if (j < 2) return 2 * r + j;
+  const q = j - 2;
+  return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
+}
+
+/** acc (i32x4, one lane per row) += Σ of 4 products per row: |w| against the activation's 4 bytes at `a`, signs moved. */
+// @ts-ignore: decorator
+@inline function step(acc: v128, aw: v128, neg: v128, a: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const x = v128.load32_splat(a);
+    const p = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(x, neg), neg), aw);
+    return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(p));
+  }
+  unreachable();
+  return acc;
+}
+
+// @ts-ignore: decorator
+@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nc: i32): void {
+  let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
+  const sb = <usize>nb << 2;
+  const zero = i32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const p = wg + <usize>b * Q8_0_X4_BLOCK;
+    const dw = f16x4ToF32x4(p);
+    const qa = aq + (<usize>b << 5);
+    let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+    for (let s = 0; s < 8; s++) {
+      const w = v128.load(p + 8 + (<usize>s << 4));
+      const aw = i8x16.abs(w), neg = i8x16.lt_s(w, zero);
+      const o = qa + (<usize>s << 2);
+      c0 = step(c0, aw, neg, o);
+      if (nc > 1) {
+        c1 = step(c1, aw, neg, o + K);
+        c2 = step(c2, aw, neg, o + 2 * K);
+        c3 = step(c3, aw, neg, o + 3 * K);
+      }
+    }
+    const bo = <usize>b << 2;
+    f0 = fma4(f0, f32x4.convert_i32x4_s(c0), f32x4.mul(dw, v128.load32_splat(ad + bo)));
+    if (nc > 1) {
+      f1 = fma4(f1, f32x4.convert_i32x4_s(c1), f32x4.mul(dw, v128.load32_splat(ad + sb + bo)));
+      f2 = fma4(f2, f32x4.convert_i32x4_s(c2), f32x4.mul(dw, v128.load32_splat(ad + 2 * sb + bo)));
+      f3 = fma4(f3, f32x4.convert_i32x4_s(c3), f32x4.mul(dw, v128.load32_splat(ad + 3 * sb + bo)));
+    }
+  }
+  v128.store(out, f0);
+  if (nc > 1) {
+    v128.store(out + os, f1);
+    v128.store(out + 2 * os, f2);
+    v128.store(out + 3 * os, f3);
+  }
+}
+
+export function groupQ8_0(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, n: i32, out: usize, os: usize): void {
+  const sb = <usize>nb << 2;
+  let c = 0;
+  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 4);
+  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 1);
+}
+
+/** Whether any of the `bytes` of Q8_0 blocks at `p` holds −128 among its values (the f16 scales are skipped). */
+export function q8_0HasMinus128(p: usize, bytes: usize): bool {
+  for (let at: usize = 0; at < bytes; at += 34) {
+    const m = v128.or(i8x16.eq(v128.load(p + at, 2), i8x16.splat(-128)), i8x16.eq(v128.load(p + at, 18), i8x16.splat(-128)));
+    if (v128.any_true(m)) return true;
+  }
+  return false;
+}
