@@ -133,8 +133,8 @@ export class WasmBackend implements Backend {
     if (this.simd !== 'relaxed' || block === 0 || m.rows % 4 !== 0) return;
     const bytes = m.rowBytes * m.rows;
     if (m.type === GGMLType.Q8_0 && this.kernels.q8_0HasMinus128(m.at, bytes)) return;
-    this.scratch.reserve(scratchBytes(4 * m.rowBytes + 8 * block));
-    this.kernels.interleaveRows(m.type, m.at, m.rows, m.rowBytes, this.scratch.take(4 * m.rowBytes + 8 * block));
+    this.scratch.reserve(scratchBytes(4 * m.rowBytes + 32 * block));
+    this.kernels.interleaveRows(m.type, m.at, m.rows, m.rowBytes, this.scratch.take(4 * m.rowBytes + 32 * block));
     m.kernelType = X4 + m.type;
   }
 
