@@ -1,0 +1,140 @@
+import { f16x4ToF32x4 } from './f16';
+import { fma4, stepX4 } from './simd';
+
+// Q6_K interleaved by 4 rows (see interleave.ts). A group's super-block (840 bytes, as the four rows' 210-byte
+// super-blocks) is:
+//   [0, 8)     the rows' four f16 d, row r at 2r;
+//   [8, 72)    the int8 group scales, 8 bytes per 32-value block b: [s(2b) r0, s(2b+1) r0, s(2b) r1, ... r3], so
+//              that one sign-extending load gives the i16 lanes that pair with the activations' two 16-value sums;
+//   [72, 840)  two 384-byte halves h (values 128h..128h+127), each eight 48-byte steps s = [A_s, B_s, H_s]:
+//              A_s = ql[64h + 4s ..+4] of rows 0..3 (4 bytes each, row after row), B_s = ql[64h + 32 + 4s ..+4],
+//              H_s = qh[32h + 4s ..+4].
+// With l = 4s..4s+3, block k (0..3) of the half (values 128h + 32k + l) is A_s low nibble | H_s bits 0-1 (k = 0),
+// B_s low | H_s bits 2-3 (k = 1), A_s high | H_s bits 4-5 (k = 2), B_s high | H_s bits 6-7 (k = 3).
+
+export const Q6_K_X4_BLOCK = 840;
+
+/** Where byte j (0..209) of row r's (0..3) super-block goes within the group's 840-byte super-block. */
+export function q6kX4Offset(r: i32, j: i32): i32 {
+  if (j < 128) {
+    const h = j >> 6, t = j & 63, l = t & 31;
+    return 72 + 384 * h + 48 * (l >> 2) + ((t >> 5) << 4) + 4 * r + (l & 3);
+  }
+  if (j < 192) {
+    const t = j - 128, h = t >> 5, l = t & 31;
+    return 72 + 384 * h + 48 * (l >> 2) + 32 + 4 * r + (l & 3);
+  }
+  if (j < 208) {
+    const g = j - 192;
+    return 8 + 8 * (g >> 1) + 2 * r + (g & 1);
+  }
+  return 2 * r + (j - 208);
+}
+
+/** The weight vector (4 rows × 4 values, each 0..63) of block k (0..3) of a half, from the step at `q`. */
+// @ts-ignore: decorator
+@inline function weights(q: usize, k: i32): v128 {
+  const l = v128.load(q + ((<usize>k & 1) << 4)), hb = v128.load(q + 32);
+  const m4 = i8x16.splat(15), m2 = i8x16.splat(0x30);
+  // x86 has no byte shifts: i16 shifts, then masks.
+  const lo = k < 2 ? v128.and(l, m4) : v128.and(i16x8.shr_u(l, 4), m4);
+  let hi: v128;
+  if (k == 0) hi = v128.and(i16x8.shl(hb, 4), m2);
+  else if (k == 1) hi = v128.and(i16x8.shl(hb, 2), m2);
+  else if (k == 2) hi = v128.and(hb, m2);
+  else hi = v128.and(i16x8.shr_u(hb, 2), m2);
+  return v128.or(lo, hi);
+}
+
+/** acc (i32, one lane per row) += two steps (8 values per row) of one column, times the group scales `sc`. */
+// @ts-ignore: decorator
+@inline function pair(acc: v128, w0: v128, w1: v128, a: usize, sc: v128): v128 {
+  const t = stepX4(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w0), w1, a + 4);
+  return i32x4.add(acc, i32x4.dot_i16x8_s(t, sc));
+}
+
+/** i16 lanes [x0, x0, x2, x2, x4, x4, x6, x6] and [x1, x1, x3, x3, ...] of x: one group's scale for each row's two lanes. */
+// @ts-ignore: decorator
+@inline function evenLanes(x: v128): v128 {
+  return i8x16.shuffle(x, x, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13);
+}
+
+// @ts-ignore: decorator
+@inline function oddLanes(x: v128): v128 {
+  return i8x16.shuffle(x, x, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
+}
+
+/**
+ * One group against nc (1 or 4) columns, block after block: the 32 values of block k of a half come from
+ * weights(·, k) and meet each column in 4 pairs of steps; the block's i32 sums start at the −32 bias.
+ */
+// @ts-ignore: decorator
+@inline function tile(wg: usize, nsb: i32, aq: usize, ad: usize, a16: usize, K: usize, out: usize, os: usize, sb: usize, nc: i32): void {
+  let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
+  const m32 = i16x8.splat(-32);
+  for (let i = 0; i < nsb; i++) {
+    const p = wg + <usize>i * Q6_K_X4_BLOCK;
+    const dw = f16x4ToF32x4(p);
+    let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (let b = 0; b < 8; b++) {
+      const k = b & 3;
+      const q = p + 72 + <usize>(b >> 2) * 384;
+      const L = v128.load8x8_s(p + 8 + (<usize>b << 3));
+      const bias = i16x8.mul(L, m32), sa = evenLanes(L), sz = oddLanes(L);
+      const blk = (i << 3) + b;
+      const bo = <usize>blk << 2;
+      const qa = aq + (<usize>blk << 5);
+      let c0 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + bo)), c1 = c0, c2 = c0, c3 = c0;
+      if (nc > 1) {
+        c1 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + sb + bo));
+        c2 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + 2 * sb + bo));
+        c3 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + 3 * sb + bo));
+      }
+      for (let sp = 0; sp < 4; sp++) {
+        const qs = q + <usize>sp * 96;
+        let w0: v128, w1: v128;
+        switch (k) {
+          case 0: w0 = weights(qs, 0); w1 = weights(qs + 48, 0); break;
+          case 1: w0 = weights(qs, 1); w1 = weights(qs + 48, 1); break;
+          case 2: w0 = weights(qs, 2); w1 = weights(qs + 48, 2); break;
+          default: w0 = weights(qs, 3); w1 = weights(qs + 48, 3); break;
+        }
+        const sc = sp < 2 ? sa : sz;
+        const o = qa + (<usize>sp << 3);
+        c0 = pair(c0, w0, w1, o, sc);
+        if (nc > 1) {
+          c1 = pair(c1, w0, w1, o + K, sc);
+          c2 = pair(c2, w0, w1, o + 2 * K, sc);
+          c3 = pair(c3, w0, w1, o + 3 * K, sc);
+        }
+      }
+      s0 = fma4(s0, f32x4.convert_i32x4_s(c0), v128.load32_splat(ad + bo));
+      if (nc > 1) {
+        s1 = fma4(s1, f32x4.convert_i32x4_s(c1), v128.load32_splat(ad + sb + bo));
+        s2 = fma4(s2, f32x4.convert_i32x4_s(c2), v128.load32_splat(ad + 2 * sb + bo));
+        s3 = fma4(s3, f32x4.convert_i32x4_s(c3), v128.load32_splat(ad + 3 * sb + bo));
+      }
+    }
+    f0 = fma4(f0, s0, dw);
+    if (nc > 1) {
+      f1 = fma4(f1, s1, dw);
+      f2 = fma4(f2, s2, dw);
+      f3 = fma4(f3, s3, dw);
+    }
+  }
+  v128.store(out, f0);
+  if (nc > 1) {
+    v128.store(out + os, f1);
+    v128.store(out + 2 * os, f2);
+    v128.store(out + 3 * os, f3);
+  }
+}
+
+/** One group of 4 interleaved rows against n activation columns: writes f32x4 (the 4 rows) to out + c·os for column c. */
+export function groupQ6K(wg: usize, nb: i32, aq: usize, ad: usize, a16: usize, K: usize, n: i32, out: usize, os: usize): void {
+  const sb = <usize>nb << 2;
+  const nsb = nb >> 3;
+  let c = 0;
+  for (; c + 4 <= n; c += 4) tile(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb, 4);
+  for (; c < n; c++) tile(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb, 1);
+}
