@@ -1,83 +1,122 @@
 import { f16x4ToF32x4, f32ToF16 } from './f16';
 import { expf4 } from './exp';
-import { fma4, hsum } from './simd';
+import { fma4, hmax, hsum } from './simd';
 
+/** f32 address of `count` (a multiple of 4) KV values at `p`: `p` itself, or `buf` holding them converted from f16. */
 // @ts-ignore: decorator
-@inline function loadKV(p: usize, i: i32, half: bool): v128 {
-  return half ? f16x4ToF32x4(p + (<usize>i << 1)) : v128.load(p + (<usize>i << 2));
+@inline function kvRowF32(p: usize, count: i32, half: bool, buf: usize): usize {
+  if (!half) return p;
+  for (let i = 0; i < count; i += 4) v128.store(buf + (<usize>i << 2), f16x4ToF32x4(p + (<usize>i << 1)));
+  return buf;
+}
+
+/** Dot of two f32 rows of hd values (a multiple of 4). */
+// @ts-ignore: decorator
+@inline function dotRow(a: usize, b: usize, hd: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let i = 0; i < hd; i += 4) acc = fma4(acc, v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2)));
+  return hsum(acc);
+}
+
+/** Scores at `s` (len of them) become exp(score − max), and the reciprocal of their sum is returned. */
+// @ts-ignore: decorator
+@inline function softmaxWeights(s: usize, len: i32): f32 {
+  const body = len & ~3;
+  let mv = f32x4.splat(-Infinity);
+  for (let j = 0; j < body; j += 4) mv = f32x4.max(mv, v128.load(s + (<usize>j << 2)));
+  let m = hmax(mv);
+  for (let j = body; j < len; j++) m = max(m, load<f32>(s + (<usize>j << 2)));
+  // SIMD exp four positions at a time, the last len % 4 one by one.
+  mv = f32x4.splat(m);
+  let sv = f32x4.splat(0);
+  for (let j = 0; j < body; j += 4) {
+    const e = expf4(f32x4.sub(v128.load(s + (<usize>j << 2)), mv));
+    v128.store(s + (<usize>j << 2), e);
+    sv = f32x4.add(sv, e);
+  }
+  let sum = hsum(sv);
+  for (let j = body; j < len; j++) {
+    const e = Mathf.exp(load<f32>(s + (<usize>j << 2)) - m);
+    store<f32>(s + (<usize>j << 2), e);
+    sum += e;
+  }
+  return <f32>1 / sum;
 }
 
 // @ts-ignore: decorator
-@inline function attendItems(out: usize, q: usize, k: usize, v: usize, start: i32, heads: i32, kvHeads: i32, hd: i32, scale: f32, scores: usize, i0: i32, i1: i32, half: bool): void {
+@inline function attendItems(out: usize, q: usize, k: usize, v: usize, start: i32, heads: i32, kvHeads: i32, hd: i32, scale: f32, n: i32, scratch: usize, i0: i32, i1: i32, half: bool): void {
   const group = heads / kvHeads;
   const elem: usize = half ? 2 : 4;
   const kvRow = <usize>(kvHeads * hd) * elem;
+  const rowF32 = <usize>hd << 2;
+  const cap = <usize>(start + n) << 2;
+  const rows = scratch, scores = scratch + 4 * rowF32;
   for (let item = i0; item < i1; item++) {
-    const t = item / heads, h = item % heads;
+    const t = item / kvHeads, kvh = item % kvHeads;
     const len = start + t + 1;
-    const qr = q + ((<usize>item * hd) << 2), orow = out + ((<usize>item * hd) << 2);
-    const kh = k + <usize>(h / group) * hd * elem, vh = v + <usize>(h / group) * hd * elem;
-    let m = -Infinity as f32;
+    // The group's query heads h0..h0+group-1 read KV head kvh: each K and V row is converted once for all of them.
+    const h0 = kvh * group;
+    const qt = q + ((<usize>(t * heads + h0) * hd) << 2), ot = out + ((<usize>(t * heads + h0) * hd) << 2);
+    const kh = k + <usize>(kvh * hd) * elem, vh = v + <usize>(kvh * hd) * elem;
     for (let j = 0; j < len; j++) {
-      const kr = kh + <usize>j * kvRow;
-      let acc = f32x4.splat(0);
-      for (let i = 0; i < hd; i += 4) acc = fma4(acc, v128.load(qr + (<usize>i << 2)), loadKV(kr, i, half));
-      const s = hsum(acc) * scale;
-      store<f32>(scores + (<usize>j << 2), s);
-      m = max(m, s);
+      const kr = kvRowF32(kh + <usize>j * kvRow, hd, half, rows);
+      for (let g = 0; g < group; g++) store<f32>(scores + <usize>g * cap + (<usize>j << 2), dotRow(qt + <usize>g * rowF32, kr, hd) * scale);
     }
-    // Softmax weights: SIMD exp four positions at a time, the last len % 4 one by one.
-    const mv = f32x4.splat(m);
-    let sv = f32x4.splat(0);
-    const body = len & ~3;
-    for (let j = 0; j < body; j += 4) {
-      const e = expf4(f32x4.sub(v128.load(scores + (<usize>j << 2)), mv));
-      v128.store(scores + (<usize>j << 2), e);
-      sv = f32x4.add(sv, e);
+    for (let g = 0; g < group; g++) {
+      const s = scores + <usize>g * cap;
+      const inv = softmaxWeights(s, len);
+      for (let j = 0; j < len; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) * inv);
+      const o = ot + <usize>g * rowF32;
+      for (let i = 0; i < hd; i += 4) v128.store(o + (<usize>i << 2), f32x4.splat(0));
     }
-    let sum = hsum(sv);
-    for (let j = body; j < len; j++) {
-      const e = Mathf.exp(load<f32>(scores + (<usize>j << 2)) - m);
-      store<f32>(scores + (<usize>j << 2), e);
-      sum += e;
-    }
-    const inv: f32 = 1 / sum;
-    for (let i = 0; i < hd; i += 4) v128.store(orow + (<usize>i << 2), f32x4.splat(0));
-    // Output += p_j·v_j, four positions per pass over the output row.
+    // Output += p_j·v_j, four positions per pass over each output row.
     let j = 0;
     for (; j + 4 <= len; j += 4) {
-      const sp = scores + (<usize>j << 2);
-      const p0 = f32x4.splat(load<f32>(sp) * inv), p1 = f32x4.splat(load<f32>(sp, 4) * inv);
-      const p2 = f32x4.splat(load<f32>(sp, 8) * inv), p3 = f32x4.splat(load<f32>(sp, 12) * inv);
-      const v0 = vh + <usize>j * kvRow;
-      const v1 = v0 + kvRow, v2 = v1 + kvRow, v3 = v2 + kvRow;
-      for (let i = 0; i < hd; i += 4) {
-        const o = orow + (<usize>i << 2);
-        let acc = fma4(v128.load(o), p0, loadKV(v0, i, half));
-        acc = fma4(acc, p1, loadKV(v1, i, half));
-        acc = fma4(acc, p2, loadKV(v2, i, half));
-        v128.store(o, fma4(acc, p3, loadKV(v3, i, half)));
+      const v0 = kvRowF32(vh + <usize>j * kvRow, hd, half, rows);
+      const v1 = kvRowF32(vh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
+      const v2 = kvRowF32(vh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
+      const v3 = kvRowF32(vh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
+      for (let g = 0; g < group; g++) {
+        const sp = scores + <usize>g * cap + (<usize>j << 2);
+        const p0 = v128.load32_splat(sp), p1 = v128.load32_splat(sp, 4), p2 = v128.load32_splat(sp, 8), p3 = v128.load32_splat(sp, 12);
+        const o = ot + <usize>g * rowF32;
+        for (let i = 0; i < hd; i += 4) {
+          const oi = o + (<usize>i << 2), vi = <usize>i << 2;
+          let acc = fma4(v128.load(oi), p0, v128.load(v0 + vi));
+          acc = fma4(acc, p1, v128.load(v1 + vi));
+          acc = fma4(acc, p2, v128.load(v2 + vi));
+          v128.store(oi, fma4(acc, p3, v128.load(v3 + vi)));
+        }
       }
     }
     for (; j < len; j++) {
-      const p = f32x4.splat(load<f32>(scores + (<usize>j << 2)) * inv);
-      const vr = vh + <usize>j * kvRow;
-      for (let i = 0; i < hd; i += 4) {
-        const o = orow + (<usize>i << 2);
-        v128.store(o, fma4(v128.load(o), p, loadKV(vr, i, half)));
+      const vr = kvRowF32(vh + <usize>j * kvRow, hd, half, rows);
+      for (let g = 0; g < group; g++) {
+        const p = v128.load32_splat(scores + <usize>g * cap + (<usize>j << 2));
+        const o = ot + <usize>g * rowF32;
+        for (let i = 0; i < hd; i += 4) {
+          const oi = o + (<usize>i << 2);
+          v128.store(oi, fma4(v128.load(oi), p, v128.load(vr + (<usize>i << 2))));
+        }
       }
     }
   }
 }
 
+/** Scratch bytes one thread's attention needs: 4 converted KV rows, and a row of scores per query head of a group. */
+export function attentionScratch(heads: i32, kvHeads: i32, hd: i32, positions: i32): usize {
+  return (<usize>(4 * hd) << 2) + (<usize>(heads / kvHeads) * <usize>positions << 2);
+}
+
 /**
- * Causal grouped-query attention for work items i0 ≤ item < i1, item = t·heads + h (query row t at position
- * start + t, head h): softmax(q·kⱼ·scale over j ≤ start + t) · v. The cache is [ctx × kvHeads × hd] in f32, or
- * f16 when `half`. `scores` is this thread's scratch of at least start + n floats. hd is a multiple of 4.
+ * Causal grouped-query attention of n query rows (row t at position start + t) for work items i0 ≤ item < i1,
+ * item = t·kvHeads + kvh: the query heads that read KV head kvh, softmax(q·kⱼ·scale over j ≤ start + t) · v. The
+ * cache is [ctx × kvHeads × hd] in f32, or f16 when `half`. `scratch` is this thread's attentionScratch(…,
+ * start + n) bytes. hd is a multiple of 4.
  */
-export function attention(out: usize, q: usize, k: usize, v: usize, start: i32, heads: i32, kvHeads: i32, hd: i32, scale: f32, half: bool, scores: usize, i0: i32, i1: i32): void {
-  if (half) attendItems(out, q, k, v, start, heads, kvHeads, hd, scale, scores, i0, i1, true);
-  else attendItems(out, q, k, v, start, heads, kvHeads, hd, scale, scores, i0, i1, false);
+export function attention(out: usize, q: usize, k: usize, v: usize, start: i32, heads: i32, kvHeads: i32, hd: i32, scale: f32, half: bool, n: i32, scratch: usize, i0: i32, i1: i32): void {
+  if (half) attendItems(out, q, k, v, start, heads, kvHeads, hd, scale, n, scratch, i0, i1, true);
+  else attendItems(out, q, k, v, start, heads, kvHeads, hd, scale, n, scratch, i0, i1, false);
 }
 
 /** Writes count f32 values as f16 (round to nearest even): rows going into an f16 KV cache. */

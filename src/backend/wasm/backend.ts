@@ -271,9 +271,9 @@ export class WasmBackend implements Backend {
     const qCount = n * heads * hd;
     const kvCount = (start + n) * kvHeads * hd;
     if (k.length < kvCount || v.length < kvCount) fail('BAD_ARGUMENT', `wasm backend: KV cache of ${Math.min(k.length, v.length)} values holds fewer than the ${start + n} positions attended (${kvCount} values)`);
-    const scoresStride = scratchBytes((start + n) * 4);
+    const scratchStride = scratchBytes(this.kernels.attentionScratch(heads, kvHeads, hd, start + n));
     const kvStaged = half ? 0 : this.stagedBytes(k, kvCount) + this.stagedBytes(v as Float32Array, kvCount);
-    this.scratch.reserve(this.stagedBytes(q, qCount) + this.stagedBytes(out, qCount) + kvStaged + scoresStride * this.threads);
+    this.scratch.reserve(this.stagedBytes(q, qCount) + this.stagedBytes(out, qCount) + kvStaged + scratchStride * this.threads);
     const a = this.pool.args;
     a[AttentionArg.q] = this.input(q, qCount, 'attention queries');
     a[AttentionArg.k] = half ? k.byteOffset : this.input(k as Float32Array, kvCount, 'K cache');
@@ -287,8 +287,8 @@ export class WasmBackend implements Backend {
     this.pool.argsF32[AttentionArg.scale] = scale;
     a[AttentionArg.half] = half ? 1 : 0;
     a[AttentionArg.n] = n;
-    a[AttentionArg.scoresStride] = scoresStride;
-    a[AttentionArg.scores] = this.scratch.take(scoresStride * this.threads);
+    a[AttentionArg.scratchStride] = scratchStride;
+    a[AttentionArg.scratch] = this.scratch.take(scratchStride * this.threads);
     this.pool.run(Op.Attention, n * heads * (start + n) * hd >= PARALLEL_MIN_WORK);
     o.finish();
   }

@@ -23,7 +23,8 @@ export interface KernelExports {
   swiglu(out: number, gate: number, up: number, length: number): void;
   add(x: number, y: number, length: number): void;
   addBias(x: number, bias: number, n: number, dim: number): void;
-  attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, scores: number, i0: number, i1: number): void;
+  attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, n: number, scratch: number, i0: number, i1: number): void;
+  attentionScratch(heads: number, kvHeads: number, hd: number, positions: number): number;
   storeF16(dst: number, src: number, count: number): void;
   streamRead(at: number, bytes: number): number;
   useHalfTable(at: number, fill: number): void;

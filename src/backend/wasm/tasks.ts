@@ -18,7 +18,7 @@ export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6
 
 /** Added to a type id for a matrix in the interleaved layout (assembly/interleave.ts): its rows go in groups of 4. */
 export const X4 = 256;
-export const AttentionArg = { out: 0, q: 1, k: 2, v: 3, start: 4, heads: 5, kvHeads: 6, hd: 7, scale: 8, half: 9, n: 10, scores: 11, scoresStride: 12 } as const;
+export const AttentionArg = { out: 0, q: 1, k: 2, v: 3, start: 4, heads: 5, kvHeads: 6, hd: 7, scale: 8, half: 9, n: 10, scratch: 11, scratchStride: 12 } as const;
 
 /** [begin, end) of `count` items for thread `tid` of `threads`: contiguous, sizes differing by at most one. */
 export function share(count: number, tid: number, threads: number): [number, number] {
@@ -42,10 +42,10 @@ export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Arr
       return;
     }
     case Op.Attention: {
-      const [i0, i1] = share(a(AttentionArg.n) * a(AttentionArg.heads), tid, threads);
+      const [i0, i1] = share(a(AttentionArg.n) * a(AttentionArg.kvHeads), tid, threads);
       if (i1 > i0) {
-        const scores = u(AttentionArg.scores) + tid * a(AttentionArg.scoresStride);
-        k.attention(u(AttentionArg.out), u(AttentionArg.q), u(AttentionArg.k), u(AttentionArg.v), a(AttentionArg.start), a(AttentionArg.heads), a(AttentionArg.kvHeads), a(AttentionArg.hd), ctrlF32[Ctrl.args + AttentionArg.scale]!, a(AttentionArg.half), scores, i0, i1);
+        const scratch = u(AttentionArg.scratch) + tid * a(AttentionArg.scratchStride);
+        k.attention(u(AttentionArg.out), u(AttentionArg.q), u(AttentionArg.k), u(AttentionArg.v), a(AttentionArg.start), a(AttentionArg.heads), a(AttentionArg.kvHeads), a(AttentionArg.hd), ctrlF32[Ctrl.args + AttentionArg.scale]!, a(AttentionArg.half), a(AttentionArg.n), scratch, i0, i1);
       }
       return;
     }
