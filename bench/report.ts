@@ -89,7 +89,7 @@ export function markdown(report: BenchReport): string {
   }
   const k = report.kernels;
   if (k !== undefined) {
-    lines.push('', `Kernels (${k.simd}): weight bytes streamed per matrix-vector product (8192×4096), and a 64-row tiled product; one thread reads memory at ${k.readGBs.toFixed(1)} GB/s.`, '');
+    lines.push('', `Kernels (${k.simd}): weight bytes streamed per matrix-vector product (${(k.streamBytes / 2 ** 30).toFixed(0)} GiB of 4096-column rows, more than the last-level cache), and a 64-row tiled product on an 8192×4096 matrix held in cache; one thread reads memory at ${k.readGBs.toFixed(1)} GB/s.`, '');
     lines.push('| type | threads | matvec GB/s | of 1-thread read bandwidth | matmul×64 GFLOP/s |', '|---|---:|---:|---:|---:|');
     for (const r of k.rows) lines.push(`| ${r.type} | ${r.threads} | ${r.matvecGBs.toFixed(1)} | ${((r.matvecGBs / k.readGBs) * 100).toFixed(0)}% | ${r.matmulGflops.toFixed(1)} |`);
   }

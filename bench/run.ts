@@ -17,8 +17,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const SYNTH = join(repo, '..', 'shared', 'tools', 'synth-gguf.mjs');
 const VOCAB = join(repo, '..', 'shared', 'vocab', 'ggml-vocab-llama-spm.gguf');
-/** TinyLlama 1.1B: 22 layers, 4 KV heads of 64. */
-const KV_BYTES_PER_TOKEN = 22 * 2 * 4 * 64 * 4;
+/** TinyLlama 1.1B: 22 layers, keys and values of 4 KV heads of 64, in f16 (both engines' default KV type). */
+const KV_BYTES_PER_TOKEN = 22 * 2 * 4 * 64 * 2;
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -124,6 +124,13 @@ export class WasmBackend implements Backend {
     return m;
   }
 
+  /** Returns a matrix's memory; it must not be used afterwards. */
+  freeMatrix(w: Matrix): void {
+    const m = this.own(w);
+    this.matrices.delete(m);
+    this.heap.free(m.at);
+  }
+
   /**
    * Rewrites a matrix into the interleaved layout where the relaxed kernels have one for its type (about twice
    * their row kernels' speed): rows in groups of 4, and no Q8_0 value of −128 (see assembly/x4-q8_0.ts).
