@@ -1,0 +1,165 @@
+import { fma4, fnma4, highNibbles, lowNibbles } from './simd';
+
+// Q4_K interleaved by 4 rows (see interleave.ts). A group's super-block (576 bytes, as the four rows' 144-byte
+// super-blocks s, same size) is:
+//   0..7    the rows' f16 d, row after row;
+//   8..15   the rows' f16 dmin;
+//   16..63  three vectors P0, P1, P2: lane 4i + r of P_k is scale byte 4k + i of row r, so that one vector
+//           operation unpacks a 6-bit scale or min of every row: sub-block j < 4 has scale P0 & 63 and min
+//           P1 & 63 at lane 4j + r, sub-block j >= 4 has scale (P2 & 15) | (P0 >> 6) << 4 and min
+//           (P2 >> 4) | (P1 >> 6) << 4 at lane 4(j - 4) + r;
+//   64..575 for each 64-value chunk c and step s (0..7), the vector at 64 + 128c + 16s holds bytes 4s..4s+3 of
+//           chunk c of each row, row after row: its low nibbles are values 4s..4s+3 of sub-block 2c, its high
+//           ones those of sub-block 2c + 1.
+// A step's i8 dot then leaves row r's sums in i16 lanes 2r and 2r + 1, and each row ends in its own i32 lane.
+
+export const Q4_K_X4_BLOCK = 576;
+
+/** Where byte j (0..143) of row r's super-block goes within the group's super-block. */
+export function q4kX4Offset(r: i32, j: i32): i32 {
+  if (j < 4) return ((j >> 1) << 3) + 2 * r + (j & 1);
+  if (j < 16) {
+    const i = j - 4;
+    return 16 + ((i >> 2) << 4) + ((i & 3) << 2) + r;
+  }
+  const q = j - 16;
+  return 64 + ((q >> 5) << 7) + (((q & 31) >> 2) << 4) + 4 * r + (q & 3);
+}
+
+/**
+ * Four f16 at `p` as an f32x4, for finite values: the half's bits moved into place make an f32 2^-112 times
+ * the value (subnormal halves included), and one product rescales it exactly. Inf and NaN do not survive.
+ */
+// @ts-ignore: decorator
+@inline function halves4(p: usize): v128 {
+  const bits = v128.and(i32x4.shl(v128.load16x4_s(p), 13), i32x4.splat(0x8fffffff));
+  return f32x4.mul(bits, f32x4.splat(5.192296858534828e33)); // 2^112
+}
+
+/** acc (i16x8) += the relaxed i8 dot of 16 weight bytes (within 0..127) with a splatted activation quad `a` (stepX4's). Relaxed build only. */
+// @ts-ignore: decorator
+@inline function st(acc: v128, w: v128, a: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(a, w));
+  unreachable();
+  return acc;
+}
+
+/** i16 pair sums (lanes 2r, 2r + 1 of row r) as f32x4 row sums. */
+// @ts-ignore: decorator
+@inline function sums(acc: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(acc));
+}
+
+/**
+ * One 4-row group against nc (1 or 4) activation columns; the arguments are groupQ4K's. Per chunk (two
+ * sub-blocks), the eight weight vectors' nibbles meet each column's activations, 8 steps into each i16
+ * accumulator (a pair sum is at most 2·15·127, so 8 of them fit); then each sub-block adds
+ * Σq·qa·(d·scale)·dₐ and takes off (dmin·min)·(dₐ·Σqa) (ads). Four columns go lows first, then highs, so that
+ * four i16 and four f32 accumulators stay in registers. The 6-bit scales convert as signed i32 (they are
+ * non-negative): V8 spends one instruction on f32x4.convert_i32x4_s, eight on the unsigned form.
+ */
+// @ts-ignore: decorator
+@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
+  const zero = f32x4.splat(0);
+  let f0 = zero, f1 = zero, f2 = zero, f3 = zero;
+  // nc = 1 spreads its sums over four accumulators: shorter chains of dependent fused products.
+  let g0 = zero, e0 = zero, k0 = zero;
+  const sb = <usize>nb << 2;
+  const m6 = i8x16.splat(63), m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
+  const nsuper = nb >> 3;
+  for (let u = 0; u < nsuper; u++) {
+    const p = wg + <usize>u * Q4_K_X4_BLOCK;
+    let dH = zero, dminH = zero; // nc = 1 has the registers to keep them over the chunks
+    if (nc == 1) {
+      dH = halves4(p);
+      dminH = halves4(p + 8);
+    }
+    for (let c = 0; c < 4; c++) {
+      const q = p + 64 + (<usize>c << 7);
+      const b = (u << 3) + (c << 1);
+      const x0 = aq + (<usize>b << 5), x1 = x0 + K, x2 = x1 + K, x3 = x2 + K;
+      const bo = <usize>b << 2;
+      const zi = i16x8.splat(0);
+      let a0 = zi, a1 = zi, a2 = zi, a3 = zi, h0 = zi, h1 = zi, h2 = zi, h3 = zi;
+      if (nc == 1) {
+        for (let t = 0; t < 8; t++) {
+          const r = v128.load(q + (<usize>t << 4));
+          const o = <usize>t << 2;
+          a0 = st(a0, lowNibbles(r), v128.load32_splat(x0 + o));
+          h0 = st(h0, highNibbles(r), v128.load32_splat(x0 + o, 32));
+        }
+      } else {
+        for (let t = 0; t < 8; t++) {
+          const lo = lowNibbles(v128.load(q + (<usize>t << 4)));
+          const o = <usize>t << 2;
+          a0 = st(a0, lo, v128.load32_splat(x0 + o));
+          a1 = st(a1, lo, v128.load32_splat(x1 + o));
+          a2 = st(a2, lo, v128.load32_splat(x2 + o));
+          a3 = st(a3, lo, v128.load32_splat(x3 + o));
+        }
+      }
+      // Scales and mins of sub-blocks 2c and 2c + 1 (byte lanes 8(c & 1) + 4(j & 1) + r).
+      let sv: v128, mv: v128;
+      if (c < 2) {
+        sv = v128.and(v128.load(p, 16), m6);
+        mv = v128.and(v128.load(p, 32), m6);
+      } else {
+        const p0 = v128.load(p, 16), p1 = v128.load(p, 32), p2 = v128.load(p, 48);
+        sv = v128.or(v128.and(p2, m4), v128.and(i16x8.shr_u(p0, 2), m30));
+        mv = v128.or(v128.and(i16x8.shr_u(p2, 4), m4), v128.and(i16x8.shr_u(p1, 2), m30));
+      }
+      const s16 = (c & 1) ? i16x8.extend_high_i8x16_u(sv) : i16x8.extend_low_i8x16_u(sv);
+      const m16 = (c & 1) ? i16x8.extend_high_i8x16_u(mv) : i16x8.extend_low_i8x16_u(mv);
+      const d = nc == 1 ? dH : halves4(p), dmin = nc == 1 ? dminH : halves4(p + 8);
+      const sA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(s16)), d);
+      const mA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(m16)), dmin);
+      f0 = fma4(f0, sums(a0), f32x4.mul(sA, v128.load32_splat(ad + bo)));
+      if (nc == 1) {
+        e0 = fnma4(e0, mA, v128.load32_splat(ads + bo));
+      } else {
+        const d1 = ad + sb + bo, d2 = d1 + sb, d3 = d2 + sb;
+        const s0 = ads + bo, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+        f0 = fnma4(f0, mA, v128.load32_splat(s0));
+        f1 = fnma4(fma4(f1, sums(a1), f32x4.mul(sA, v128.load32_splat(d1))), mA, v128.load32_splat(s1));
+        f2 = fnma4(fma4(f2, sums(a2), f32x4.mul(sA, v128.load32_splat(d2))), mA, v128.load32_splat(s2));
+        f3 = fnma4(fma4(f3, sums(a3), f32x4.mul(sA, v128.load32_splat(d3))), mA, v128.load32_splat(s3));
+        for (let t = 0; t < 8; t++) {
+          const hi = highNibbles(v128.load(q + (<usize>t << 4)));
+          const o = (<usize>t << 2) + 32;
+          h0 = st(h0, hi, v128.load32_splat(x0 + o));
+          h1 = st(h1, hi, v128.load32_splat(x1 + o));
+          h2 = st(h2, hi, v128.load32_splat(x2 + o));
+          h3 = st(h3, hi, v128.load32_splat(x3 + o));
+        }
+      }
+      const sB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(s16)), d);
+      const mB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(m16)), dmin);
+      if (nc == 1) {
+        g0 = fma4(g0, sums(h0), f32x4.mul(sB, v128.load32_splat(ad + bo, 4)));
+        k0 = fnma4(k0, mB, v128.load32_splat(ads + bo, 4));
+      } else {
+        const d1 = ad + sb + bo, d2 = d1 + sb, d3 = d2 + sb;
+        const s0 = ads + bo, s1 = s0 + sb, s2 = s1 + sb, s3 = s2 + sb;
+        f0 = fnma4(fma4(f0, sums(h0), f32x4.mul(sB, v128.load32_splat(ad + bo, 4))), mB, v128.load32_splat(s0, 4));
+        f1 = fnma4(fma4(f1, sums(h1), f32x4.mul(sB, v128.load32_splat(d1, 4))), mB, v128.load32_splat(s1, 4));
+        f2 = fnma4(fma4(f2, sums(h2), f32x4.mul(sB, v128.load32_splat(d2, 4))), mB, v128.load32_splat(s2, 4));
+        f3 = fnma4(fma4(f3, sums(h3), f32x4.mul(sB, v128.load32_splat(d3, 4))), mB, v128.load32_splat(s3, 4));
+      }
+    }
+  }
+  if (nc == 1) f0 = f32x4.add(f32x4.add(f0, g0), f32x4.add(e0, k0));
+  v128.store(out, f0);
+  if (nc > 1) {
+    v128.store(out + os, f1);
+    v128.store(out + 2 * os, f2);
+    v128.store(out + 3 * os, f3);
+  }
+}
+
+/** One group of 4 interleaved rows against n activation columns: f32x4 (the group's rows) to out + c·os for column c. */
+export function groupQ4K(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, n: i32, out: usize, os: usize): void {
+  const sb = <usize>nb << 2;
+  let c = 0;
+  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 4);
+  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 1);
+}
