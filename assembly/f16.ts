@@ -42,7 +42,8 @@ export function useHalfTable(at: usize, fill: bool): void {
   const exp = v128.and(h, i32x4.splat(0x7c00));
   const mag = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13);
   const normal = i32x4.add(mag, i32x4.splat(0x38000000));
-  const sub = f32x4.mul(f32x4.convert_i32x4_u(v128.and(h, i32x4.splat(0x3ff))), f32x4.splat(HALF_SUBNORMAL_UNIT));
+  // Signed conversion of the 10-bit mantissa: the same value, and V8 emits one instruction for it, eight for unsigned.
+  const sub = f32x4.mul(f32x4.convert_i32x4_s(v128.and(h, i32x4.splat(0x3ff))), f32x4.splat(HALF_SUBNORMAL_UNIT));
   let r = v128.bitselect(sub, normal, i32x4.eq(exp, i32x4.splat(0)));
   r = v128.bitselect(v128.or(mag, i32x4.splat(0x7f800000)), r, i32x4.eq(exp, i32x4.splat(0x7c00)));
   return v128.or(r, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));

@@ -1,5 +1,6 @@
 import { Q4_0_X4_BLOCK, q4_0X4Offset } from './x4-q4_0';
 import { Q8_0_X4_BLOCK, q8_0X4Offset } from './x4-q8_0';
+import { Q4_K_X4_BLOCK, q4kX4Offset } from './x4-q4k';
 
 // Interleaved ("x4") weight layouts: groups of 4 consecutive rows whose blocks are merged so that one v128 holds
 // 4 bytes of each of the 4 rows, and integer dots land one row per i32 lane: no horizontal sum per block, and
@@ -9,13 +10,14 @@ import { Q8_0_X4_BLOCK, q8_0X4Offset } from './x4-q8_0';
 /** Added to a ggml type id to name its interleaved layout (matmul.ts). */
 export const X4: i32 = 256;
 
-const Q4_0 = 2, Q8_0 = 8;
+const Q4_0 = 2, Q8_0 = 8, Q4_K = 12;
 
 /** Bytes of one block of `type` in one row; 0 for a type without an interleaved layout. */
 export function x4BlockBytes(type: i32): i32 {
   switch (type) {
     case Q4_0: return Q4_0_X4_BLOCK >> 2;
     case Q8_0: return Q8_0_X4_BLOCK >> 2;
+    case Q4_K: return Q4_K_X4_BLOCK >> 2;
     default: return 0;
   }
 }
@@ -24,6 +26,7 @@ function offset(type: i32, r: i32, j: i32): i32 {
   switch (type) {
     case Q4_0: return q4_0X4Offset(r, j);
     case Q8_0: return q8_0X4Offset(r, j);
+    case Q4_K: return q4kX4Offset(r, j);
     default: unreachable();
   }
   return 0;

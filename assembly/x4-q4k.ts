@@ -1,3 +1,4 @@
+import { f16x4ToF32x4 } from './f16';
 import { fma4, fnma4, highNibbles, lowNibbles } from './simd';
 
 // Q4_K interleaved by 4 rows (see interleave.ts). A group's super-block (576 bytes, as the four rows' 144-byte
@@ -24,16 +25,6 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
   }
   const q = j - 16;
   return 64 + ((q >> 5) << 7) + (((q & 31) >> 2) << 4) + 4 * r + (q & 3);
-}
-
-/**
- * Four f16 at `p` as an f32x4, for finite values: the half's bits moved into place make an f32 2^-112 times
- * the value (subnormal halves included), and one product rescales it exactly. Inf and NaN do not survive.
- */
-// @ts-ignore: decorator
-@inline function halves4(p: usize): v128 {
-  const bits = v128.and(i32x4.shl(v128.load16x4_s(p), 13), i32x4.splat(0x8fffffff));
-  return f32x4.mul(bits, f32x4.splat(5.192296858534828e33)); // 2^112
 }
 
 /** acc (i16x8) += the relaxed i8 dot of 16 weight bytes (within 0..127) with a splatted activation quad `a` (stepX4's). Relaxed build only. */
@@ -71,8 +62,8 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
     const p = wg + <usize>u * Q4_K_X4_BLOCK;
     let dH = zero, dminH = zero; // nc = 1 has the registers to keep them over the chunks
     if (nc == 1) {
-      dH = halves4(p);
-      dminH = halves4(p + 8);
+      dH = f16x4ToF32x4(p);
+      dminH = f16x4ToF32x4(p + 8);
     }
     for (let c = 0; c < 4; c++) {
       const q = p + 64 + (<usize>c << 7);
@@ -110,7 +101,7 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
       }
       const s16 = (c & 1) ? i16x8.extend_high_i8x16_u(sv) : i16x8.extend_low_i8x16_u(sv);
       const m16 = (c & 1) ? i16x8.extend_high_i8x16_u(mv) : i16x8.extend_low_i8x16_u(mv);
-      const d = nc == 1 ? dH : halves4(p), dmin = nc == 1 ? dminH : halves4(p + 8);
+      const d = nc == 1 ? dH : f16x4ToF32x4(p), dmin = nc == 1 ? dminH : f16x4ToF32x4(p + 8);
       const sA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(s16)), d);
       const mA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(m16)), dmin);
       f0 = fma4(f0, sums(a0), f32x4.mul(sA, v128.load32_splat(ad + bo)));
