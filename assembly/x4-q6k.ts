@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { fma4, stepX4 } from './simd';
+import { fma4 } from './simd';
 
 // Q6_K interleaved by 4 rows (see interleave.ts). A group's super-block (840 bytes, as the four rows' 210-byte
 // super-blocks) is:
@@ -49,8 +49,14 @@ export function q6kX4Offset(r: i32, j: i32): i32 {
 /** acc (i32, one lane per row) += two steps (8 values per row) of one column, times the group scales `sc`. */
 // @ts-ignore: decorator
 @inline function pair(acc: v128, w0: v128, w1: v128, a: usize, sc: v128): v128 {
-  const t = stepX4(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w0), w1, a + 4);
-  return i32x4.add(acc, i32x4.dot_i16x8_s(t, sc));
+  // stepX4's two steps (relaxed build only), the second load with an immediate offset (a + 4 would cost an add).
+  // Each i16 lane sums 4 products of at most 63 · 127: the i32 widening with the scales comes every 2 steps.
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const t = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a, 4), w1));
+    return i32x4.add(acc, i32x4.dot_i16x8_s(t, sc));
+  }
+  unreachable();
+  return acc;
 }
 
 /** i16 lanes [x0, x0, x2, x2, x4, x4, x6, x6] and [x1, x1, x3, x3, ...] of x: one group's scale for each row's two lanes. */
@@ -64,70 +70,108 @@ export function q6kX4Offset(r: i32, j: i32): i32 {
   return i8x16.shuffle(x, x, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15);
 }
 
-/**
- * One group against nc (1 or 4) columns, block after block: the 32 values of block k of a half come from
- * weights(·, k) and meet each column in 4 pairs of steps; the block's i32 sums start at the −32 bias.
- */
+/** acc += the two steps at q and q + 48 of block k against one column's 8 activations at a, times the scales sc. */
 // @ts-ignore: decorator
-@inline function tile(wg: usize, nsb: i32, aq: usize, ad: usize, a16: usize, K: usize, out: usize, os: usize, sb: usize, nc: i32): void {
+@inline function pairK(acc: v128, q: usize, k: i32, a: usize, sc: v128): v128 {
+  return pair(acc, weights(q, k), weights(q + 48, k), a, sc);
+}
+
+/** −32 · the block's two group scales, lanes [s(2b) r0, s(2b+1) r0, s(2b) r1, ...], dotted with its Σq pair at a16. */
+// @ts-ignore: decorator
+@inline function bias(neg: v128, a16: usize): v128 {
+  return i32x4.dot_i16x8_s(neg, v128.load32_splat(a16));
+}
+
+// Register pressure decides the order (V8 issues a basic block's loads early, so a long block spills). One
+// column (the decode path) takes the four blocks of a half together, a step pair per loop turn, sharing the loads
+// of A, B and H (the optimizer merges the repeated ones). Four columns take a block at a time, a step pair per
+// loop turn for all four (the decode, repeated per column, is merged); the switch on k makes each block's decode
+// straight code without letting loads merge across blocks.
+
+// @ts-ignore: decorator
+@inline function tile1(wg: usize, nsb: i32, aq: usize, ad: usize, a16: usize, out: usize): void {
+  let f = f32x4.splat(0);
+  const m32 = i16x8.splat(-32);
+  for (let i = 0; i < nsb; i++) {
+    const p = wg + <usize>i * Q6_K_X4_BLOCK;
+    let s = f32x4.splat(0);
+    for (let h = 0; h < 2; h++) {
+      const q = p + 72 + <usize>h * 384, sc = p + 8 + (<usize>h << 5);
+      const bo = <usize>((i << 3) + (h << 2)) << 2;
+      const a = aq + (bo << 3), e = a16 + bo, d = ad + bo;
+      const L0 = v128.load8x8_s(sc), L1 = v128.load8x8_s(sc + 8), L2 = v128.load8x8_s(sc + 16), L3 = v128.load8x8_s(sc + 24);
+      let c0 = bias(i16x8.mul(L0, m32), e), c1 = bias(i16x8.mul(L1, m32), e + 4);
+      let c2 = bias(i16x8.mul(L2, m32), e + 8), c3 = bias(i16x8.mul(L3, m32), e + 12);
+      const x0 = evenLanes(L0), x1 = evenLanes(L1), x2 = evenLanes(L2), x3 = evenLanes(L3);
+      const y0 = oddLanes(L0), y1 = oddLanes(L1), y2 = oddLanes(L2), y3 = oddLanes(L3);
+      let qs = q, as = a;
+      for (let sp = 0; sp < 4; sp++) {
+        // Steps 2sp, 2sp + 1 of the four blocks; group 2b for sp < 2, then 2b + 1.
+        const lo = sp < 2;
+        c0 = pairK(c0, qs, 0, as, lo ? x0 : y0);
+        c1 = pairK(c1, qs, 1, as + 32, lo ? x1 : y1);
+        c2 = pairK(c2, qs, 2, as + 64, lo ? x2 : y2);
+        c3 = pairK(c3, qs, 3, as + 96, lo ? x3 : y3);
+        qs += 96; as += 8;
+      }
+      s = fma4(s, f32x4.convert_i32x4_s(c0), v128.load32_splat(d));
+      s = fma4(s, f32x4.convert_i32x4_s(c1), v128.load32_splat(d + 4));
+      s = fma4(s, f32x4.convert_i32x4_s(c2), v128.load32_splat(d + 8));
+      s = fma4(s, f32x4.convert_i32x4_s(c3), v128.load32_splat(d + 12));
+    }
+    f = fma4(f, s, f16x4ToF32x4(p));
+  }
+  v128.store(out, f);
+}
+
+// @ts-ignore: decorator
+@inline function tile4(wg: usize, nsb: i32, aq: usize, ad: usize, a16: usize, K: usize, out: usize, os: usize, sb: usize): void {
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   const m32 = i16x8.splat(-32);
   for (let i = 0; i < nsb; i++) {
     const p = wg + <usize>i * Q6_K_X4_BLOCK;
-    const dw = f16x4ToF32x4(p);
     let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
     for (let b = 0; b < 8; b++) {
-      const k = b & 3;
       const q = p + 72 + <usize>(b >> 2) * 384;
       const L = v128.load8x8_s(p + 8 + (<usize>b << 3));
-      const bias = i16x8.mul(L, m32), sa = evenLanes(L), sz = oddLanes(L);
-      const blk = (i << 3) + b;
-      const bo = <usize>blk << 2;
-      const qa = aq + (<usize>blk << 5);
-      let c0 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + bo)), c1 = c0, c2 = c0, c3 = c0;
-      if (nc > 1) {
-        c1 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + sb + bo));
-        c2 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + 2 * sb + bo));
-        c3 = i32x4.dot_i16x8_s(bias, v128.load32_splat(a16 + 3 * sb + bo));
-      }
+      const neg = i16x8.mul(L, m32), x = evenLanes(L), y = oddLanes(L);
+      const bo = <usize>((i << 3) + b) << 2;
+      const a0 = aq + (bo << 3), a1 = a0 + K, a2 = a1 + K, a3 = a2 + K;
+      const e = a16 + bo, d = ad + bo;
+      let c0 = bias(neg, e), c1 = bias(neg, e + sb), c2 = bias(neg, e + 2 * sb), c3 = bias(neg, e + 3 * sb);
+      // A loop over step pairs, and a switch per pair, keep each column's loads next to their use.
+      const k = b & 3;
+      let qs = q, o0 = a0, o1 = a1, o2 = a2, o3 = a3;
       for (let sp = 0; sp < 4; sp++) {
-        const qs = q + <usize>sp * 96;
         let w0: v128, w1: v128;
         switch (k) {
           case 0: w0 = weights(qs, 0); w1 = weights(qs + 48, 0); break;
           case 1: w0 = weights(qs, 1); w1 = weights(qs + 48, 1); break;
           case 2: w0 = weights(qs, 2); w1 = weights(qs + 48, 2); break;
-          default: w0 = weights(qs, 3); w1 = weights(qs + 48, 3); break;
+          default: w0 = weights(qs, 3); w1 = weights(qs + 48, 3);
         }
-        const sc = sp < 2 ? sa : sz;
-        const o = qa + (<usize>sp << 3);
-        c0 = pair(c0, w0, w1, o, sc);
-        if (nc > 1) {
-          c1 = pair(c1, w0, w1, o + K, sc);
-          c2 = pair(c2, w0, w1, o + 2 * K, sc);
-          c3 = pair(c3, w0, w1, o + 3 * K, sc);
-        }
+        const sc = sp < 2 ? x : y;
+        c0 = pair(c0, w0, w1, o0, sc);
+        c1 = pair(c1, w0, w1, o1, sc);
+        c2 = pair(c2, w0, w1, o2, sc);
+        c3 = pair(c3, w0, w1, o3, sc);
+        qs += 96; o0 += 8; o1 += 8; o2 += 8; o3 += 8;
       }
-      s0 = fma4(s0, f32x4.convert_i32x4_s(c0), v128.load32_splat(ad + bo));
-      if (nc > 1) {
-        s1 = fma4(s1, f32x4.convert_i32x4_s(c1), v128.load32_splat(ad + sb + bo));
-        s2 = fma4(s2, f32x4.convert_i32x4_s(c2), v128.load32_splat(ad + 2 * sb + bo));
-        s3 = fma4(s3, f32x4.convert_i32x4_s(c3), v128.load32_splat(ad + 3 * sb + bo));
-      }
+      s0 = fma4(s0, f32x4.convert_i32x4_s(c0), v128.load32_splat(d));
+      s1 = fma4(s1, f32x4.convert_i32x4_s(c1), v128.load32_splat(d + sb));
+      s2 = fma4(s2, f32x4.convert_i32x4_s(c2), v128.load32_splat(d + 2 * sb));
+      s3 = fma4(s3, f32x4.convert_i32x4_s(c3), v128.load32_splat(d + 3 * sb));
     }
+    const dw = f16x4ToF32x4(p);
     f0 = fma4(f0, s0, dw);
-    if (nc > 1) {
-      f1 = fma4(f1, s1, dw);
-      f2 = fma4(f2, s2, dw);
-      f3 = fma4(f3, s3, dw);
-    }
+    f1 = fma4(f1, s1, dw);
+    f2 = fma4(f2, s2, dw);
+    f3 = fma4(f3, s3, dw);
   }
   v128.store(out, f0);
-  if (nc > 1) {
-    v128.store(out + os, f1);
-    v128.store(out + 2 * os, f2);
-    v128.store(out + 3 * os, f3);
-  }
+  v128.store(out + os, f1);
+  v128.store(out + 2 * os, f2);
+  v128.store(out + 3 * os, f3);
 }
 
 /** One group of 4 interleaved rows against n activation columns: writes f32x4 (the 4 rows) to out + c·os for column c. */
@@ -135,6 +179,6 @@ export function groupQ6K(wg: usize, nb: i32, aq: usize, ad: usize, a16: usize, K
   const sb = <usize>nb << 2;
   const nsb = nb >> 3;
   let c = 0;
-  for (; c + 4 <= n; c += 4) tile(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb, 4);
-  for (; c < n; c++) tile(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb, 1);
+  for (; c + 4 <= n; c += 4) tile4(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb);
+  for (; c < n; c++) tile1(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, out + <usize>c * os);
 }
