@@ -1,6 +1,7 @@
 import { Q4_0_X4_BLOCK, q4_0X4Offset } from './x4-q4_0';
 import { Q8_0_X4_BLOCK, q8_0X4Offset } from './x4-q8_0';
 import { Q4_K_X4_BLOCK, q4kX4Offset } from './x4-q4k';
+import { Q6_K_X4_BLOCK, q6kX4Offset } from './x4-q6k';
 
 // Interleaved ("x4") weight layouts: groups of 4 consecutive rows whose blocks are merged so that one v128 holds
 // 4 bytes of each of the 4 rows, and integer dots land one row per i32 lane: no horizontal sum per block, and
@@ -10,7 +11,7 @@ import { Q4_K_X4_BLOCK, q4kX4Offset } from './x4-q4k';
 /** Added to a ggml type id to name its interleaved layout (matmul.ts). */
 export const X4: i32 = 256;
 
-const Q4_0 = 2, Q8_0 = 8, Q4_K = 12;
+const Q4_0 = 2, Q8_0 = 8, Q4_K = 12, Q6_K = 14;
 
 /** Bytes of one block of `type` in one row; 0 for a type without an interleaved layout. */
 export function x4BlockBytes(type: i32): i32 {
@@ -18,6 +19,7 @@ export function x4BlockBytes(type: i32): i32 {
     case Q4_0: return Q4_0_X4_BLOCK >> 2;
     case Q8_0: return Q8_0_X4_BLOCK >> 2;
     case Q4_K: return Q4_K_X4_BLOCK >> 2;
+    case Q6_K: return Q6_K_X4_BLOCK >> 2;
     default: return 0;
   }
 }
@@ -27,6 +29,7 @@ function offset(type: i32, r: i32, j: i32): i32 {
     case Q4_0: return q4_0X4Offset(r, j);
     case Q8_0: return q8_0X4Offset(r, j);
     case Q4_K: return q4kX4Offset(r, j);
+    case Q6_K: return q6kX4Offset(r, j);
     default: unreachable();
   }
   return 0;

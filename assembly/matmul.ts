@@ -2,6 +2,7 @@ import { X4 } from './interleave';
 import { groupQ4_0 } from './x4-q4_0';
 import { groupQ8_0 } from './x4-q8_0';
 import { groupQ4K } from './x4-q4k';
+import { groupQ6K } from './x4-q6k';
 import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
 
 // ggml type ids (ggml.h) of the weight formats the kernels compute with.
@@ -96,6 +97,7 @@ function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i3
         case Q4_0: groupQ4_0(wg, nb, q, d, s, k, t1 - t0, o, os); break;
         case Q8_0: groupQ8_0(wg, nb, q, d, k, t1 - t0, o, os); break;
         case Q4_K: groupQ4K(wg, nb, q, d, s, k, t1 - t0, o, os); break;
+        case Q6_K: groupQ6K(wg, nb, q, d, h, k, t1 - t0, o, os); break;
         default: unreachable();
       }
     }
