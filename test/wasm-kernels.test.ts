@@ -159,3 +159,32 @@ test('alloc/free reuse memory; buffers from elsewhere are staged and give the sa
     assert.throws(() => b.attention(out, q, k, v, 2, 3, 4, 3, 16, 0.25), { code: 'BAD_ARGUMENT' });
   });
 });
+
+/** An f16's value from its fields (sign, 5-bit exponent, 10-bit mantissa), as IEEE 754 defines it. */
+function halfValue(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 31, m = h & 1023;
+  if (e === 31) return m === 0 ? sign * Infinity : NaN;
+  return sign * (e === 0 ? m * 2 ** -24 : 2 ** (e - 15) * (1 + m / 1024));
+}
+
+for (const simd of SIMD_LEVELS) {
+  test(`${simd}: the f16 conversion of the kernels is exact for all 65536 halves, Inf and NaN included`, () => {
+    withBackend(1, simd, (b) => {
+      // Row i = [half i, 0, 0, 0] against [1, 1, 1, 1]: its product is half i's value, through the 4-lane conversion.
+      const bytes = new Uint8Array(65536 * 8);
+      for (let h = 0; h < 65536; h++) {
+        bytes[h * 8] = h & 255;
+        bytes[h * 8 + 1] = h >> 8;
+      }
+      const out = b.alloc(65536);
+      b.matmul(out, b.matrix(GGMLType.F16, 65536, 4, bytes), b.alloc(4).fill(1), 1);
+      for (let h = 0; h < 65536; h++) {
+        // −0 sums to +0 with the zeros of its row: compared with ===.
+        if (out[h] !== Math.fround(halfValue(h)) && !(Number.isNaN(out[h]) && Number.isNaN(halfValue(h)))) {
+          assert.fail(`half 0x${h.toString(16)}: got ${out[h]}, expected ${halfValue(h)}`);
+        }
+      }
+    });
+  });
+}
