@@ -15,4 +15,4 @@ export function heapBase(): usize {
 export { streamRead } from './bandwidth';
 export { useHalfTable } from './f16';
 export { interleaveRows, deinterleaveRow, x4BlockBytes } from './interleave';
-export { q8_0HasMinus128 } from './x4-q8_0';
+export { q8_0HasMinus128, relaxedDotPair } from './x4-q8_0';

@@ -4,7 +4,9 @@ import { fma4 } from './simd';
 // Q8_0 interleaved by 4 rows (see interleave.ts). A group's block b (136 bytes, as the four rows' blocks b) is the
 // rows' four f16 scales, then eight vectors V_s (s = 0..7), V_s = values 4s..4s+3 of each row, row after row.
 // The relaxed i8×i7 dot wants weights within 0..127: each step takes |w| and moves the signs onto the
-// activations, as dotSignMoved in simd.ts. A matrix holding −128 (no |w| within 0..127) is not interleaved.
+// activations, as dotSignMoved in simd.ts. |−128| wraps to the byte 0x80, which x86's unsigned×signed multiply
+// reads as 128, exactly; a runtime that multiplies it as −128 (see relaxedDotPair) leaves a matrix holding
+// −128 in the row layout.
 
 export const Q8_0_X4_BLOCK = 136;
 
@@ -37,12 +39,21 @@ export function q8_0X4Offset(r: i32, j: i32): i32 {
     const dw = f16x4ToF32x4(p);
     const qa = aq + (<usize>b << 5);
     let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-    for (let s = 0; s < 8; s++) {
-      const w = v128.load(p + 8 + (<usize>s << 4));
-      const aw = i8x16.abs(w), neg = i8x16.lt_s(w, zero);
-      const o = qa + (<usize>s << 2);
-      c0 = step(c0, aw, neg, o);
-      if (nc > 1) {
+    if (nc == 1) {
+      // Unrolled, as Q4_0's (x4-q4_0.ts), with two accumulators to halve the chain of dependent adds.
+      let e0 = zero;
+      for (let s = 0; s < 8; s += 2) {
+        const w0 = v128.load(p + 8 + (<usize>s << 4)), w1 = v128.load(p + 24 + (<usize>s << 4));
+        c0 = step(c0, i8x16.abs(w0), i8x16.lt_s(w0, zero), qa + (<usize>s << 2));
+        e0 = step(e0, i8x16.abs(w1), i8x16.lt_s(w1, zero), qa + (<usize>s << 2) + 4);
+      }
+      c0 = i32x4.add(c0, e0);
+    } else {
+      for (let s = 0; s < 8; s++) {
+        const w = v128.load(p + 8 + (<usize>s << 4));
+        const aw = i8x16.abs(w), neg = i8x16.lt_s(w, zero);
+        const o = qa + (<usize>s << 2);
+        c0 = step(c0, aw, neg, o);
         c1 = step(c1, aw, neg, o + K);
         c2 = step(c2, aw, neg, o + 2 * K);
         c3 = step(c3, aw, neg, o + 3 * K);
@@ -69,6 +80,16 @@ export function groupQ8_0(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, n:
   let c = 0;
   for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 4);
   for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 1);
+}
+
+/**
+ * Lane 0 of the relaxed i16 dot of bytes a and b splatted: the host asks whether (1, −128) gives 256, i.e. the
+ * runtime reads the second operand as unsigned (x86). The bytes come as arguments so that the compiler, which
+ * folds relaxed operations its own way, cannot answer in its place. 0 in the SIMD128 build.
+ */
+export function relaxedDotPair(a: i32, b: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.extract_lane_s(i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.splat(<i8>a), i8x16.splat(<i8>b)), 0);
+  return 0;
 }
 
 /** Whether any of the `bytes` of Q8_0 blocks at `p` holds −128 among its values (the f16 scales are skipped). */

@@ -133,13 +133,14 @@ export class WasmBackend implements Backend {
 
   /**
    * Rewrites a matrix into the interleaved layout where the relaxed kernels have one for its type (about twice
-   * their row kernels' speed): rows in groups of 4, and no Q8_0 value of −128 (see assembly/x4-q8_0.ts).
+   * their row kernels' speed): rows in groups of 4, and for Q8_0, no value of −128 unless the runtime's relaxed
+   * dot multiplies it exactly (see assembly/x4-q8_0.ts).
    */
   private interleave(m: WasmMatrix): void {
     const block = this.kernels.x4BlockBytes(m.type);
     if (this.simd !== 'relaxed' || block === 0 || m.rows % 4 !== 0) return;
     const bytes = m.rowBytes * m.rows;
-    if (m.type === GGMLType.Q8_0 && this.kernels.q8_0HasMinus128(m.at, bytes)) return;
+    if (m.type === GGMLType.Q8_0 && this.kernels.relaxedDotPair(1, -128) !== 256 && this.kernels.q8_0HasMinus128(m.at, bytes)) return;
     this.scratch.reserve(scratchBytes(4 * m.rowBytes + 32 * block));
     this.kernels.interleaveRows(m.type, m.at, m.rows, m.rowBytes, this.scratch.take(4 * m.rowBytes + 32 * block));
     m.kernelType = X4 + m.type;

@@ -18,6 +18,7 @@ export interface KernelExports {
   interleaveRows(type: number, w: number, rows: number, rowBytes: number, tmp: number): void;
   deinterleaveRow(type: number, w: number, rowBytes: number, row: number, dst: number): void;
   q8_0HasMinus128(p: number, bytes: number): boolean;
+  relaxedDotPair(a: number, b: number): number;
   rmsNorm(out: number, x: number, weight: number, n: number, dim: number, eps: number): void;
   rope(x: number, n: number, heads: number, headDim: number, pos: number, dims: number, invFreq: number, neox: number, scratch: number): void;
   swiglu(out: number, gate: number, up: number, length: number): void;
