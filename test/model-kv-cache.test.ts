@@ -5,7 +5,7 @@ import { JsBackend } from '../src/backend/js/backend.js';
 import { WasmBackend } from '../src/backend/wasm/backend.js';
 import { Llama } from '../src/model/llama.js';
 import { loadModel } from '../src/model/load.js';
-import { Sequence } from '../src/model/sequence.js';
+import { MAX_BATCH, Sequence } from '../src/model/sequence.js';
 import { loadLlama, ourLogits, reference } from './model-oracle.js';
 
 // Values and what IEEE binary16 holds for them (round to nearest, ties to even), worked out by hand from the
@@ -131,10 +131,10 @@ for (const name of ['stories260K', 'llama-2-tiny-random']) {
 test('a sequence sizes scratch for the slice at hand and gives a prompt\'s back at the first decoded token', () => {
   const llama = loadLlama('stories260K', new JsBackend());
   const seq = llama.newSequence(600);
-  assert.equal(seq.maxBatch, 512);
-  const prompt = seq.scratchFor(300);
-  assert.equal(prompt.batch, 300);
-  assert.equal(prompt.x.length, 300 * llama.config.embeddingLength);
+  assert.equal(seq.maxBatch, MAX_BATCH);
+  const prompt = seq.scratchFor(100);
+  assert.equal(prompt.batch, 100);
+  assert.equal(prompt.x.length, 100 * llama.config.embeddingLength);
   const decode = seq.scratchFor(1);
   assert.equal(decode.batch, 1);
   assert.equal(decode.logits.length, llama.config.vocabSize);
