@@ -89,14 +89,15 @@
 }
 
 /**
- * acc (i16x8) += products of 16 weight bytes within 0..127 with one activation's 4 bytes at `a` repeated four
- * times, summed in pairs: the step of the interleaved kernels (x4-*.ts), whose weight vectors hold 4 bytes of
- * each of 4 rows, so that lanes 2r and 2r+1 gather row r. Relaxed build only: the backend
- * interleaves no matrix for the SIMD128 build.
+ * acc (i16x8) += products of 16 weight bytes within 0..127 with one activation's 4 bytes splatted into `x`,
+ * summed in pairs: the step of the interleaved kernels (x4-*.ts), whose weight vectors hold 4 bytes of each of
+ * 4 rows, so that lanes 2r and 2r+1 gather row r. The caller loads `x` (v128.load32_splat) with an immediate
+ * offset where it can: a computed address costs an add per load. Relaxed build only: the backend interleaves
+ * no matrix for the SIMD128 build.
  */
 // @ts-ignore: decorator
-@inline export function stepX4(acc: v128, w: v128, a: usize): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w));
+@inline export function dotX4(acc: v128, w: v128, x: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(x, w));
   unreachable();
   return acc;
 }

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { fma4, fnma4, highNibbles, lowNibbles, stepX4 } from './simd';
+import { dotX4, fma4, fnma4, highNibbles, lowNibbles } from './simd';
 
 // Q4_0 interleaved by 4 rows (see interleave.ts). A group's block b (72 bytes, as the four rows' blocks b) is
 // the rows' four f16 scales, then four vectors R_s (s = 0..3), R_s = bytes 4s..4s+3 of each row's 16 nibble
@@ -12,6 +12,12 @@ export function q4_0X4Offset(r: i32, j: i32): i32 {
   if (j < 2) return 2 * r + j;
   const q = j - 2;
   return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
+}
+
+/** dotX4 of the low nibbles against the activations at `a` and of the high ones against those 16 bytes on. */
+// @ts-ignore: decorator
+@inline function pairX4(acc: v128, lo: v128, hi: v128, a: usize): v128 {
+  return dotX4(dotX4(acc, lo, v128.load32_splat(a)), hi, v128.load32_splat(a, 16));
 }
 
 /** One 4-row group against nc (1 or 4) activation columns; the arguments are matmul.ts's groupDot's. */
@@ -27,19 +33,22 @@ export function q4_0X4Offset(r: i32, j: i32): i32 {
     if (nc == 1) {
       // Unrolled: V8 keeps a loop's interrupt check and address arithmetic, a large share of decode's work.
       const r0 = v128.load(p, 8), r1 = v128.load(p, 24), r2 = v128.load(p, 40), r3 = v128.load(p, 56);
-      c0 = stepX4(stepX4(c0, lowNibbles(r0), qa), highNibbles(r0), qa + 16);
-      c0 = stepX4(stepX4(c0, lowNibbles(r1), qa + 4), highNibbles(r1), qa + 20);
-      c0 = stepX4(stepX4(c0, lowNibbles(r2), qa + 8), highNibbles(r2), qa + 24);
-      c0 = stepX4(stepX4(c0, lowNibbles(r3), qa + 12), highNibbles(r3), qa + 28);
+      c0 = dotX4(dotX4(c0, lowNibbles(r0), v128.load32_splat(qa)), highNibbles(r0), v128.load32_splat(qa, 16));
+      c0 = dotX4(dotX4(c0, lowNibbles(r1), v128.load32_splat(qa, 4)), highNibbles(r1), v128.load32_splat(qa, 20));
+      c0 = dotX4(dotX4(c0, lowNibbles(r2), v128.load32_splat(qa, 8)), highNibbles(r2), v128.load32_splat(qa, 24));
+      c0 = dotX4(dotX4(c0, lowNibbles(r3), v128.load32_splat(qa, 12)), highNibbles(r3), v128.load32_splat(qa, 28));
     } else {
+      // One pointer per column, advanced by 4 bytes a step: the high nibbles' activations are at a fixed 16
+      // bytes further, an immediate offset instead of an address computed per load.
+      let q0 = qa, q1 = qa + K, q2 = q1 + K, q3 = q2 + K, wp = p + 8;
       for (let s = 0; s < 4; s++) {
-        const r = v128.load(p + 8 + (<usize>s << 4));
+        const r = v128.load(wp);
         const lo = lowNibbles(r), hi = highNibbles(r);
-        const o = qa + (<usize>s << 2);
-        c0 = stepX4(stepX4(c0, lo, o), hi, o + 16);
-        c1 = stepX4(stepX4(c1, lo, o + K), hi, o + K + 16);
-        c2 = stepX4(stepX4(c2, lo, o + 2 * K), hi, o + 2 * K + 16);
-        c3 = stepX4(stepX4(c3, lo, o + 3 * K), hi, o + 3 * K + 16);
+        c0 = pairX4(c0, lo, hi, q0);
+        c1 = pairX4(c1, lo, hi, q1);
+        c2 = pairX4(c2, lo, hi, q2);
+        c3 = pairX4(c3, lo, hi, q3);
+        q0 += 4; q1 += 4; q2 += 4; q3 += 4; wp += 16;
       }
     }
     // value = d·(q − 8): Σ d·q·dₐ·qₐ less 8·d·(dₐ·Σqₐ), the last from ads.

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { fma4, fnma4, highNibbles, lowNibbles } from './simd';
+import { dotX4, fma4, fnma4, highNibbles, lowNibbles } from './simd';
 
 // Q4_K interleaved by 4 rows (see interleave.ts). A group's super-block (576 bytes, as the four rows' 144-byte
 // super-blocks s, same size) is:
@@ -25,14 +25,6 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
   }
   const q = j - 16;
   return 64 + ((q >> 5) << 7) + (((q & 31) >> 2) << 4) + 4 * r + (q & 3);
-}
-
-/** acc (i16x8) += the relaxed i8 dot of 16 weight bytes (within 0..127) with a splatted activation quad `a` (stepX4's). Relaxed build only. */
-// @ts-ignore: decorator
-@inline function st(acc: v128, w: v128, a: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(a, w));
-  unreachable();
-  return acc;
 }
 
 /** i16 pair sums (lanes 2r, 2r + 1 of row r) as f32x4 row sums. */
@@ -76,17 +68,17 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
         for (let t = 0; t < 8; t++) {
           const r = v128.load(q + (<usize>t << 4));
           const o = <usize>t << 2;
-          a0 = st(a0, lowNibbles(r), v128.load32_splat(x0 + o));
-          h0 = st(h0, highNibbles(r), v128.load32_splat(x0 + o, 32));
+          a0 = dotX4(a0, lowNibbles(r), v128.load32_splat(x0 + o));
+          h0 = dotX4(h0, highNibbles(r), v128.load32_splat(x0 + o, 32));
         }
       } else {
         for (let t = 0; t < 8; t++) {
           const lo = lowNibbles(v128.load(q + (<usize>t << 4)));
           const o = <usize>t << 2;
-          a0 = st(a0, lo, v128.load32_splat(x0 + o));
-          a1 = st(a1, lo, v128.load32_splat(x1 + o));
-          a2 = st(a2, lo, v128.load32_splat(x2 + o));
-          a3 = st(a3, lo, v128.load32_splat(x3 + o));
+          a0 = dotX4(a0, lo, v128.load32_splat(x0 + o));
+          a1 = dotX4(a1, lo, v128.load32_splat(x1 + o));
+          a2 = dotX4(a2, lo, v128.load32_splat(x2 + o));
+          a3 = dotX4(a3, lo, v128.load32_splat(x3 + o));
         }
       }
       // Scales and mins of sub-blocks 2c and 2c + 1 (byte lanes 8(c & 1) + 4(j & 1) + r).
@@ -117,10 +109,10 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
         for (let t = 0; t < 8; t++) {
           const hi = highNibbles(v128.load(q + (<usize>t << 4)));
           const o = (<usize>t << 2) + 32;
-          h0 = st(h0, hi, v128.load32_splat(x0 + o));
-          h1 = st(h1, hi, v128.load32_splat(x1 + o));
-          h2 = st(h2, hi, v128.load32_splat(x2 + o));
-          h3 = st(h3, hi, v128.load32_splat(x3 + o));
+          h0 = dotX4(h0, hi, v128.load32_splat(x0 + o));
+          h1 = dotX4(h1, hi, v128.load32_splat(x1 + o));
+          h2 = dotX4(h2, hi, v128.load32_splat(x2 + o));
+          h3 = dotX4(h3, hi, v128.load32_splat(x3 + o));
         }
       }
       const sB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(s16)), d);

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { fma4 } from './simd';
+import { dotX4, fma4 } from './simd';
 
 // Q6_K interleaved by 4 rows (see interleave.ts). A group's super-block (840 bytes, as the four rows' 210-byte
 // super-blocks) is:
@@ -49,14 +49,9 @@ export function q6kX4Offset(r: i32, j: i32): i32 {
 /** acc (i32, one lane per row) += two steps (8 values per row) of one column, times the group scales `sc`. */
 // @ts-ignore: decorator
 @inline function pair(acc: v128, w0: v128, w1: v128, a: usize, sc: v128): v128 {
-  // stepX4's two steps (relaxed build only), the second load with an immediate offset (a + 4 would cost an add).
   // Each i16 lane sums 4 products of at most 63 · 127: the i32 widening with the scales comes every 2 steps.
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const t = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a), w0), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(a, 4), w1));
-    return i32x4.add(acc, i32x4.dot_i16x8_s(t, sc));
-  }
-  unreachable();
-  return acc;
+  const t = dotX4(dotX4(i16x8.splat(0), w0, v128.load32_splat(a)), w1, v128.load32_splat(a, 4));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(t, sc));
 }
 
 /** i16 lanes [x0, x0, x2, x2, x4, x4, x6, x6] and [x1, x1, x3, x3, ...] of x: one group's scale for each row's two lanes. */
