@@ -65,20 +65,24 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
       const zi = i16x8.splat(0);
       let a0 = zi, a1 = zi, a2 = zi, a3 = zi, h0 = zi, h1 = zi, h2 = zi, h3 = zi;
       if (nc == 1) {
+        // Pointers advanced a step at a time, so that loads take immediate offsets (see dotX4).
+        let y0 = x0, wp = q;
         for (let t = 0; t < 8; t++) {
-          const r = v128.load(q + (<usize>t << 4));
-          const o = <usize>t << 2;
-          a0 = dotX4(a0, lowNibbles(r), v128.load32_splat(x0 + o));
-          h0 = dotX4(h0, highNibbles(r), v128.load32_splat(x0 + o, 32));
+          const r = v128.load(wp);
+          a0 = dotX4(a0, lowNibbles(r), v128.load32_splat(y0));
+          h0 = dotX4(h0, highNibbles(r), v128.load32_splat(y0, 32));
+          y0 += 4;
+          wp += 16;
         }
       } else {
+        let y0 = x0, y1 = x1, y2 = x2, y3 = x3, wp = q;
         for (let t = 0; t < 8; t++) {
-          const lo = lowNibbles(v128.load(q + (<usize>t << 4)));
-          const o = <usize>t << 2;
-          a0 = dotX4(a0, lo, v128.load32_splat(x0 + o));
-          a1 = dotX4(a1, lo, v128.load32_splat(x1 + o));
-          a2 = dotX4(a2, lo, v128.load32_splat(x2 + o));
-          a3 = dotX4(a3, lo, v128.load32_splat(x3 + o));
+          const lo = lowNibbles(v128.load(wp));
+          a0 = dotX4(a0, lo, v128.load32_splat(y0));
+          a1 = dotX4(a1, lo, v128.load32_splat(y1));
+          a2 = dotX4(a2, lo, v128.load32_splat(y2));
+          a3 = dotX4(a3, lo, v128.load32_splat(y3));
+          y0 += 4; y1 += 4; y2 += 4; y3 += 4; wp += 16;
         }
       }
       // Scales and mins of sub-blocks 2c and 2c + 1 (byte lanes 8(c & 1) + 4(j & 1) + r).
@@ -106,13 +110,14 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
         f1 = fnma4(fma4(f1, sums(a1), f32x4.mul(sA, v128.load32_splat(d1))), mA, v128.load32_splat(s1));
         f2 = fnma4(fma4(f2, sums(a2), f32x4.mul(sA, v128.load32_splat(d2))), mA, v128.load32_splat(s2));
         f3 = fnma4(fma4(f3, sums(a3), f32x4.mul(sA, v128.load32_splat(d3))), mA, v128.load32_splat(s3));
+        let y0 = x0, y1 = x1, y2 = x2, y3 = x3, wp = q;
         for (let t = 0; t < 8; t++) {
-          const hi = highNibbles(v128.load(q + (<usize>t << 4)));
-          const o = (<usize>t << 2) + 32;
-          h0 = dotX4(h0, hi, v128.load32_splat(x0 + o));
-          h1 = dotX4(h1, hi, v128.load32_splat(x1 + o));
-          h2 = dotX4(h2, hi, v128.load32_splat(x2 + o));
-          h3 = dotX4(h3, hi, v128.load32_splat(x3 + o));
+          const hi = highNibbles(v128.load(wp));
+          h0 = dotX4(h0, hi, v128.load32_splat(y0, 32));
+          h1 = dotX4(h1, hi, v128.load32_splat(y1, 32));
+          h2 = dotX4(h2, hi, v128.load32_splat(y2, 32));
+          h3 = dotX4(h3, hi, v128.load32_splat(y3, 32));
+          y0 += 4; y1 += 4; y2 += 4; y3 += 4; wp += 16;
         }
       }
       const sB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(s16)), d);
