@@ -17,11 +17,10 @@ export function q8_0X4Offset(r: i32, j: i32): i32 {
   return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
 }
 
-/** acc (i32x4, one lane per row) += Σ of 4 products per row: |w| against the activation's 4 bytes at `a`, signs moved. */
+/** acc (i32x4, one lane per row) += Σ of 4 products per row: |w| against the activation's 4 bytes splatted in `x`, signs moved. */
 // @ts-ignore: decorator
-@inline function step(acc: v128, aw: v128, neg: v128, a: usize): v128 {
+@inline function step(acc: v128, aw: v128, neg: v128, x: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const x = v128.load32_splat(a);
     const p = i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(x, neg), neg), aw);
     return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(p));
   }
@@ -41,22 +40,26 @@ export function q8_0X4Offset(r: i32, j: i32): i32 {
     let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
     if (nc == 1) {
       // Unrolled, as Q4_0's (x4-q4_0.ts), with two accumulators to halve the chain of dependent adds.
-      let e0 = zero;
+      // Pointers advanced by the step, so that loads take immediate offsets (see dotX4 in simd.ts).
+      let e0 = zero, y0 = qa, wp = p;
       for (let s = 0; s < 8; s += 2) {
-        const w0 = v128.load(p + 8 + (<usize>s << 4)), w1 = v128.load(p + 24 + (<usize>s << 4));
-        c0 = step(c0, i8x16.abs(w0), i8x16.lt_s(w0, zero), qa + (<usize>s << 2));
-        e0 = step(e0, i8x16.abs(w1), i8x16.lt_s(w1, zero), qa + (<usize>s << 2) + 4);
+        const w0 = v128.load(wp, 8), w1 = v128.load(wp, 24);
+        c0 = step(c0, i8x16.abs(w0), i8x16.lt_s(w0, zero), v128.load32_splat(y0));
+        e0 = step(e0, i8x16.abs(w1), i8x16.lt_s(w1, zero), v128.load32_splat(y0, 4));
+        y0 += 8;
+        wp += 32;
       }
       c0 = i32x4.add(c0, e0);
     } else {
+      let y0 = qa, y1 = qa + K, y2 = y1 + K, y3 = y2 + K, wp = p;
       for (let s = 0; s < 8; s++) {
-        const w = v128.load(p + 8 + (<usize>s << 4));
+        const w = v128.load(wp, 8);
         const aw = i8x16.abs(w), neg = i8x16.lt_s(w, zero);
-        const o = qa + (<usize>s << 2);
-        c0 = step(c0, aw, neg, o);
-        c1 = step(c1, aw, neg, o + K);
-        c2 = step(c2, aw, neg, o + 2 * K);
-        c3 = step(c3, aw, neg, o + 3 * K);
+        c0 = step(c0, aw, neg, v128.load32_splat(y0));
+        c1 = step(c1, aw, neg, v128.load32_splat(y1));
+        c2 = step(c2, aw, neg, v128.load32_splat(y2));
+        c3 = step(c3, aw, neg, v128.load32_splat(y3));
+        y0 += 4; y1 += 4; y2 += 4; y3 += 4; wp += 16;
       }
     }
     const bo = <usize>b << 2;
