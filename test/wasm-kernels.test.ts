@@ -57,6 +57,21 @@ for (const simd of SIMD_LEVELS) {
     });
   });
 
+  test(`${simd}: swiglu shared among threads (a length past the parallel threshold, not a multiple of 4 or of the threads) matches the reference, with extreme gates`, () => {
+    const rnd = random(6);
+    withBackend(3, simd, (b) => {
+      const length = 70001;
+      const gate = fill(b.alloc(length), rnd, 8);
+      gate.set([-200, -90, -88, 88, 90, 200, 0], 0); // past expf4's clamp on both sides
+      const up = fill(b.alloc(length), rnd);
+      const out = b.alloc(length);
+      b.swiglu(out, gate, up, length);
+      const want = new Float32Array(length);
+      js.swiglu(want, gate, up, length);
+      assertNear(out, want, 2e-6, 'swiglu 70001');
+    });
+  });
+
   test(`${simd}: rope rotates adjacent and NeoX pairs, partial rotary dims, any positions`, () => {
     const rnd = random(9);
     withBackend(2, simd, (b) => {

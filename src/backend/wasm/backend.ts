@@ -8,7 +8,7 @@ import { WasmF16KvCache } from './f16-kv-cache.js';
 import { SharedHeap, Scratch, scratchBytes } from './heap.js';
 import { HALF_TABLE_BYTES, kernelModule, type KernelExports, type SimdLevel } from './kernels.js';
 import { WorkerPool } from './pool.js';
-import { AttentionArg, MatmulArg, Op, X4 } from './tasks.js';
+import { AttentionArg, MatmulArg, Op, SwigluArg, X4 } from './tasks.js';
 
 export interface WasmBackendOptions {
   /** Threads computing each matrix product, the caller's included; default: the machine's cores. */
@@ -307,7 +307,12 @@ export class WasmBackend implements Backend {
     const g = this.input(gate, length, 'swiglu gate');
     const u = this.input(up, length, 'swiglu up');
     const o = this.output(out, length, 'swiglu output');
-    this.kernels.swiglu(o.at, g, u, length);
+    const a = this.pool.args;
+    a[SwigluArg.out] = o.at;
+    a[SwigluArg.gate] = g;
+    a[SwigluArg.up] = u;
+    a[SwigluArg.length] = length;
+    this.pool.run(Op.Swiglu, length >= PARALLEL_MIN_WORK);
     o.finish();
   }
 

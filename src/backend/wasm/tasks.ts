@@ -11,6 +11,7 @@ export const enum Op {
   Exit = 0,
   Matmul = 1,
   Attention = 2,
+  Swiglu = 3,
 }
 
 /** Argument slots of each op, after Ctrl.args. */
@@ -18,6 +19,7 @@ export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6
 
 /** Added to a type id for a matrix in the interleaved layout (assembly/interleave.ts): its rows go in groups of 4. */
 export const X4 = 256;
+export const SwigluArg = { out: 0, gate: 1, up: 2, length: 3 } as const;
 export const AttentionArg = { out: 0, q: 1, k: 2, v: 3, start: 4, heads: 5, kvHeads: 6, hd: 7, scale: 8, half: 9, n: 10, scratch: 11, scratchStride: 12 } as const;
 
 /** [begin, end) of `count` items for thread `tid` of `threads`: contiguous, sizes differing by at most one. */
@@ -39,6 +41,14 @@ export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Arr
       if (g1 > g0) {
         k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.a16), u(MatmulArg.out), g0 * unit, g1 * unit);
       }
+      return;
+    }
+    case Op.Swiglu: {
+      // Shares of whole 4-value vectors, so that only the last share has a scalar tail.
+      const length = a(SwigluArg.length);
+      const [v0, v1] = share(Math.ceil(length / 4), tid, threads);
+      const i0 = v0 * 4, i1 = Math.min(length, v1 * 4);
+      if (i1 > i0) k.swiglu(u(SwigluArg.out) + i0 * 4, u(SwigluArg.gate) + i0 * 4, u(SwigluArg.up) + i0 * 4, i1 - i0);
       return;
     }
     case Op.Attention: {
