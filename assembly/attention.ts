@@ -18,6 +18,14 @@ import { fma4, hmax, hsum } from './simd';
   return hsum(acc);
 }
 
+/** The lane sums of a, b, c and d as one f32x4 (a's in lane 0). */
+// @ts-ignore: decorator
+@inline function hsum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
+}
+
 /** Scores at `s` (len of them) become exp(score − max), and the reciprocal of their sum is returned. */
 // @ts-ignore: decorator
 @inline function softmaxWeights(s: usize, len: i32): f32 {
@@ -58,7 +66,29 @@ import { fma4, hmax, hsum } from './simd';
     const h0 = kvh * group;
     const qt = q + ((<usize>(t * heads + h0) * hd) << 2), ot = out + ((<usize>(t * heads + h0) * hd) << 2);
     const kh = k + <usize>(kvh * hd) * elem, vh = v + <usize>(kvh * hd) * elem;
-    for (let j = 0; j < len; j++) {
+    // Scores four positions at a time: each query vector loaded once for four key rows.
+    const sv = f32x4.splat(scale);
+    let j = 0;
+    for (; j + 4 <= len; j += 4) {
+      const k0 = kvRowF32(kh + <usize>j * kvRow, hd, half, rows);
+      const k1 = kvRowF32(kh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
+      const k2 = kvRowF32(kh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
+      const k3 = kvRowF32(kh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
+      for (let g = 0; g < group; g++) {
+        const qg = qt + <usize>g * rowF32;
+        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (let i = 0; i < hd; i += 4) {
+          const o = <usize>i << 2;
+          const qv = v128.load(qg + o);
+          a0 = fma4(a0, qv, v128.load(k0 + o));
+          a1 = fma4(a1, qv, v128.load(k1 + o));
+          a2 = fma4(a2, qv, v128.load(k2 + o));
+          a3 = fma4(a3, qv, v128.load(k3 + o));
+        }
+        v128.store(scores + <usize>g * cap + (<usize>j << 2), f32x4.mul(hsum4(a0, a1, a2, a3), sv));
+      }
+    }
+    for (; j < len; j++) {
       const kr = kvRowF32(kh + <usize>j * kvRow, hd, half, rows);
       for (let g = 0; g < group; g++) store<f32>(scores + <usize>g * cap + (<usize>j << 2), dotRow(qt + <usize>g * rowF32, kr, hd) * scale);
     }
@@ -70,8 +100,7 @@ import { fma4, hmax, hsum } from './simd';
       for (let i = 0; i < hd; i += 4) v128.store(o + (<usize>i << 2), f32x4.splat(0));
     }
     // Output += p_j·v_j, four positions per pass over each output row.
-    let j = 0;
-    for (; j + 4 <= len; j += 4) {
+    for (j = 0; j + 4 <= len; j += 4) {
       const v0 = kvRowF32(vh + <usize>j * kvRow, hd, half, rows);
       const v1 = kvRowF32(vh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
       const v2 = kvRowF32(vh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
