@@ -171,13 +171,6 @@ export class WasmBackend implements Backend {
     const xAt = this.input(x, count, 'matmul input');
     const o = this.output(out, n * rows, 'matmul output');
     const a = this.pool.args;
-    if (quantized) {
-      a[MatmulArg.aq] = this.scratch.take(count);
-      a[MatmulArg.ad] = this.scratch.take(count / 8);
-      a[MatmulArg.ads] = this.scratch.take(count / 8);
-      a[MatmulArg.a16] = this.scratch.take(count / 8);
-      this.kernels.quantizeRows(xAt, n, cols, a[MatmulArg.aq]!, a[MatmulArg.ad]!, a[MatmulArg.ads]!, a[MatmulArg.a16]!);
-    }
     a[MatmulArg.type] = m.kernelType;
     a[MatmulArg.w] = m.at;
     a[MatmulArg.rowBytes] = m.rowBytes;
@@ -186,6 +179,13 @@ export class WasmBackend implements Backend {
     a[MatmulArg.n] = n;
     a[MatmulArg.x] = xAt;
     a[MatmulArg.out] = o.at;
+    if (quantized) {
+      a[MatmulArg.aq] = this.scratch.take(count);
+      a[MatmulArg.ad] = this.scratch.take(count / 8);
+      a[MatmulArg.ads] = this.scratch.take(count / 8);
+      a[MatmulArg.a16] = this.scratch.take(count / 8);
+      this.pool.run(Op.Quantize, count >= PARALLEL_MIN_WORK);
+    }
     this.pool.run(Op.Matmul, n * rows * cols >= PARALLEL_MIN_WORK);
     o.finish();
   }

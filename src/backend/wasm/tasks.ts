@@ -12,6 +12,8 @@ export const enum Op {
   Matmul = 1,
   Attention = 2,
   Swiglu = 3,
+  /** The activation quantization of a Matmul (its MatmulArg slots), before the product. */
+  Quantize = 4,
 }
 
 /** Argument slots of each op, after Ctrl.args. */
@@ -41,6 +43,12 @@ export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Arr
       if (g1 > g0) {
         k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.a16), u(MatmulArg.out), g0 * unit, g1 * unit);
       }
+      return;
+    }
+    case Op.Quantize: {
+      // Shares of whole 32-value blocks, which quantize independently and lie one after another.
+      const [b0, b1] = share((a(MatmulArg.n) * a(MatmulArg.k)) / 32, tid, threads);
+      if (b1 > b0) k.quantizeRows(u(MatmulArg.x) + b0 * 128, 1, (b1 - b0) * 32, u(MatmulArg.aq) + b0 * 32, u(MatmulArg.ad) + b0 * 4, u(MatmulArg.ads) + b0 * 4, u(MatmulArg.a16) + b0 * 4);
       return;
     }
     case Op.Swiglu: {
