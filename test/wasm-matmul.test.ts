@@ -69,7 +69,7 @@ for (const simd of SIMD_LEVELS) {
           const out = b.alloc(n * rows);
           b.matmul(out, m, x, n);
           const { y, mag } = float64Product(ref.values, rows, 256, quantizedActivations(x), n);
-          // 3e-6 of Σ|products|: 25 f32 roundings (f32 block sums, scaled and accumulated), a bound the thousands
+          // 3e-6 of Σ|products|: f32 roundings of block sums, scaled and accumulated over 8 blocks; the thousands
           // of outputs of the larger shapes brush against at 2e-6.
           assertClose(out, y, mag, 3e-6, `${simd} ${typeName(type)} ${rows}x256 n=${n} threads=${threads}`);
         });
