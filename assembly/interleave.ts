@@ -1,5 +1,5 @@
-import { Q4_0_X4_BLOCK, q4_0X4Offset } from './x4-q4_0';
-import { Q8_0_X4_BLOCK, q8_0X4Offset } from './x4-q8_0';
+import { Q4_0_X4_BLOCK } from './x4-q4_0';
+import { Q8_0_X4_BLOCK } from './x4-q8_0';
 import { Q4_K_X4_BLOCK, q4kX4Offset } from './x4-q4k';
 import { Q6_K_X4_BLOCK, q6kX4Offset } from './x4-q6k';
 
@@ -24,10 +24,21 @@ export function x4BlockBytes(type: i32): i32 {
   }
 }
 
+/**
+ * Q4_0's and Q8_0's layouts (blocks of an f16 scale and quant bytes): where byte j of row r's block goes. The
+ * four scales come first, then the quant bytes 4 at a time, the four rows' side by side.
+ */
+function scaleThenQuadsOffset(r: i32, j: i32): i32 {
+  if (j < 2) return 2 * r + j;
+  const q = j - 2;
+  return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
+}
+
+/** Where byte j of row r's block goes within the 4 rows' interleaved block. */
 function offset(type: i32, r: i32, j: i32): i32 {
   switch (type) {
-    case Q4_0: return q4_0X4Offset(r, j);
-    case Q8_0: return q8_0X4Offset(r, j);
+    case Q4_0:
+    case Q8_0: return scaleThenQuadsOffset(r, j);
     case Q4_K: return q4kX4Offset(r, j);
     case Q6_K: return q6kX4Offset(r, j);
     default: unreachable();

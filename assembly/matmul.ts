@@ -1,8 +1,8 @@
 import { X4 } from './interleave';
-import { groupQ4_0 } from './x4-q4_0';
-import { groupQ8_0 } from './x4-q8_0';
-import { groupQ4K } from './x4-q4k';
-import { groupQ6K } from './x4-q6k';
+import { tileQ4_0 } from './x4-q4_0';
+import { tileQ8_0 } from './x4-q8_0';
+import { tileQ4K } from './x4-q4k';
+import { tileQ6K } from './x4-q6k';
 import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
 
 // ggml type ids (ggml.h) of the weight formats the kernels compute with.
@@ -79,7 +79,19 @@ export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, 
   }
 }
 
-/** matmul over an interleaved matrix (interleave.ts): r0 and r1 are multiples of 4, each group of 4 rows one call. */
+/** One 4-row group of an interleaved matrix against nc (1 or 4) activation columns (x4-*.ts). */
+// @ts-ignore: decorator
+@inline function tileX4(type: i32, wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, a16: usize, K: usize, out: usize, os: usize, nc: i32): void {
+  switch (type) {
+    case Q4_0: tileQ4_0(wg, nb, aq, ad, ads, K, out, os, nc); break;
+    case Q8_0: tileQ8_0(wg, nb, aq, ad, K, out, os, nc); break;
+    case Q4_K: tileQ4K(wg, nb, aq, ad, ads, K, out, os, nc); break;
+    case Q6_K: tileQ6K(wg, nb, aq, ad, a16, K, out, os, nc); break;
+    default: unreachable();
+  }
+}
+
+/** matmul over an interleaved matrix (interleave.ts): r0 and r1 are multiples of 4, each group of 4 rows a tile at a time. */
 function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32): void {
   const os = <usize>rows << 2;
   const group = rowBytes << 2;
@@ -88,18 +100,13 @@ function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i3
   const end = w + <usize>(r1 >> 2) * group;
   for (let t0 = 0; t0 < n; t0 += TILE) {
     const t1 = min(n, t0 + TILE);
-    const q = aq + <usize>t0 * k, d = ad + <usize>t0 * sb, s = ads + <usize>t0 * sb, h = a16 + <usize>t0 * sb;
     for (let g = r0 >> 2; g < r1 >> 2; g++) {
       const wg = w + <usize>g * group;
       if (n == 1) touchAhead(wg, group, end);
-      const o = out + ((<usize>t0 * rows + (<usize>g << 2)) << 2);
-      switch (type) {
-        case Q4_0: groupQ4_0(wg, nb, q, d, s, k, t1 - t0, o, os); break;
-        case Q8_0: groupQ8_0(wg, nb, q, d, k, t1 - t0, o, os); break;
-        case Q4_K: groupQ4K(wg, nb, q, d, s, k, t1 - t0, o, os); break;
-        case Q6_K: groupQ6K(wg, nb, q, d, h, k, t1 - t0, o, os); break;
-        default: unreachable();
-      }
+      const o = out + ((<usize>g) << 4);
+      let t = t0;
+      for (; t + 4 <= t1; t += 4) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 4);
+      for (; t < t1; t++) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 1);
     }
   }
 }

@@ -112,3 +112,14 @@
 @inline export function highNibbles(r: v128): v128 {
   return v128.and(i16x8.shr_u(r, 4), i8x16.splat(15));
 }
+
+/** Stores a tile's results: f0 (one f32x4 of 4 rows) at out, and for nc = 4 columns, f1..f3 each os bytes on. */
+// @ts-ignore: decorator
+@inline export function storeColumns(out: usize, os: usize, nc: i32, f0: v128, f1: v128, f2: v128, f3: v128): void {
+  v128.store(out, f0);
+  if (nc > 1) {
+    v128.store(out + os, f1);
+    v128.store(out + 2 * os, f2);
+    v128.store(out + 3 * os, f3);
+  }
+}

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { dotX4, fma4, fnma4, highNibbles, lowNibbles } from './simd';
+import { dotX4, fma4, fnma4, highNibbles, lowNibbles, storeColumns } from './simd';
 
 // Q4_0 interleaved by 4 rows (see interleave.ts). A group's block b (72 bytes, as the four rows' blocks b) is
 // the rows' four f16 scales, then four vectors R_s (s = 0..3), R_s = bytes 4s..4s+3 of each row's 16 nibble
@@ -7,22 +7,18 @@ import { dotX4, fma4, fnma4, highNibbles, lowNibbles } from './simd';
 
 export const Q4_0_X4_BLOCK = 72;
 
-/** Where byte j (0..17) of row r's block goes within the group's block. */
-export function q4_0X4Offset(r: i32, j: i32): i32 {
-  if (j < 2) return 2 * r + j;
-  const q = j - 2;
-  return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
-}
-
 /** dotX4 of the low nibbles against the activations at `a` and of the high ones against those 16 bytes on. */
 // @ts-ignore: decorator
 @inline function pairX4(acc: v128, lo: v128, hi: v128, a: usize): v128 {
   return dotX4(dotX4(acc, lo, v128.load32_splat(a)), hi, v128.load32_splat(a, 16));
 }
 
-/** One 4-row group against nc (1 or 4) activation columns; the arguments are matmul.ts's groupDot's. */
+/**
+ * One 4-row group at wg against nc (1 or 4) activation columns (aq/ad/ads: the first column's, K bytes apart,
+ * see activation.ts): f32x4 of the 4 rows' sums to out + c·os for column c.
+ */
 // @ts-ignore: decorator
-@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
+@inline export function tileQ4_0(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   const sb = <usize>nb << 2;
   for (let b = 0; b < nb; b++) {
@@ -61,17 +57,5 @@ export function q4_0X4Offset(r: i32, j: i32): i32 {
       f3 = fnma4(fma4(f3, f32x4.convert_i32x4_s(i32x4.extadd_pairwise_i16x8_s(c3)), f32x4.mul(dw, v128.load32_splat(ad + 3 * sb + bo))), dw8, v128.load32_splat(ads + 3 * sb + bo));
     }
   }
-  v128.store(out, f0);
-  if (nc > 1) {
-    v128.store(out + os, f1);
-    v128.store(out + 2 * os, f2);
-    v128.store(out + 3 * os, f3);
-  }
-}
-
-export function groupQ4_0(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, n: i32, out: usize, os: usize): void {
-  const sb = <usize>nb << 2;
-  let c = 0;
-  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 4);
-  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 1);
+  storeColumns(out, os, nc, f0, f1, f2, f3);
 }

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { dotX4, fma4, fnma4, highNibbles, lowNibbles } from './simd';
+import { dotX4, fma4, fnma4, highNibbles, lowNibbles, storeColumns } from './simd';
 
 // Q4_K interleaved by 4 rows (see interleave.ts). A group's super-block (576 bytes, as the four rows' 144-byte
 // super-blocks s, same size) is:
@@ -34,7 +34,7 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
 }
 
 /**
- * One 4-row group against nc (1 or 4) activation columns; the arguments are groupQ4K's. Per chunk (two
+ * One 4-row group against nc (1 or 4) activation columns, as tileQ4_0 (x4-q4_0.ts). Per chunk (two
  * sub-blocks), the eight weight vectors' nibbles meet each column's activations, 8 steps into each i16
  * accumulator (a pair sum is at most 2·15·127, so 8 of them fit); then each sub-block adds
  * Σq·qa·(d·scale)·dₐ and takes off (dmin·min)·(dₐ·Σqa) (ads). Four columns go lows first, then highs, so that
@@ -42,7 +42,7 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
  * non-negative): V8 spends one instruction on f32x4.convert_i32x4_s, eight on the unsigned form.
  */
 // @ts-ignore: decorator
-@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
+@inline export function tileQ4K(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
   const zero = f32x4.splat(0);
   let f0 = zero, f1 = zero, f2 = zero, f3 = zero;
   // nc = 1 spreads its sums over four accumulators: shorter chains of dependent fused products.
@@ -136,18 +136,5 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
     }
   }
   if (nc == 1) f0 = f32x4.add(f32x4.add(f0, g0), f32x4.add(e0, k0));
-  v128.store(out, f0);
-  if (nc > 1) {
-    v128.store(out + os, f1);
-    v128.store(out + 2 * os, f2);
-    v128.store(out + 3 * os, f3);
-  }
-}
-
-/** One group of 4 interleaved rows against n activation columns: f32x4 (the group's rows) to out + c·os for column c. */
-export function groupQ4K(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, n: i32, out: usize, os: usize): void {
-  const sb = <usize>nb << 2;
-  let c = 0;
-  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 4);
-  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, ads + <usize>c * sb, K, out + <usize>c * os, os, 1);
+  storeColumns(out, os, nc, f0, f1, f2, f3);
 }

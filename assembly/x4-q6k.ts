@@ -169,11 +169,9 @@ export function q6kX4Offset(r: i32, j: i32): i32 {
   v128.store(out + 3 * os, f3);
 }
 
-/** One group of 4 interleaved rows against n activation columns: writes f32x4 (the 4 rows) to out + c·os for column c. */
-export function groupQ6K(wg: usize, nb: i32, aq: usize, ad: usize, a16: usize, K: usize, n: i32, out: usize, os: usize): void {
-  const sb = <usize>nb << 2;
-  const nsb = nb >> 3;
-  let c = 0;
-  for (; c + 4 <= n; c += 4) tile4(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, K, out + <usize>c * os, os, sb);
-  for (; c < n; c++) tile1(wg, nsb, aq + <usize>c * K, ad + <usize>c * sb, a16 + <usize>c * sb, out + <usize>c * os);
+/** One 4-row group against nc (1 or 4) activation columns, as tileQ4_0 (x4-q4_0.ts); a16 as activation.ts writes it. */
+// @ts-ignore: decorator
+@inline export function tileQ6K(wg: usize, nb: i32, aq: usize, ad: usize, a16: usize, K: usize, out: usize, os: usize, nc: i32): void {
+  if (nc == 1) tile1(wg, nb >> 3, aq, ad, a16, out);
+  else tile4(wg, nb >> 3, aq, ad, a16, K, out, os, <usize>nb << 2);
 }

@@ -1,5 +1,5 @@
 import { f16x4ToF32x4 } from './f16';
-import { fma4 } from './simd';
+import { fma4, storeColumns } from './simd';
 
 // Q8_0 interleaved by 4 rows (see interleave.ts). A group's block b (136 bytes, as the four rows' blocks b) is the
 // rows' four f16 scales, then eight vectors V_s (s = 0..7), V_s = values 4s..4s+3 of each row, row after row.
@@ -9,13 +9,6 @@ import { fma4 } from './simd';
 // −128 in the row layout.
 
 export const Q8_0_X4_BLOCK = 136;
-
-/** Where byte j (0..33) of row r's block goes within the group's block. */
-export function q8_0X4Offset(r: i32, j: i32): i32 {
-  if (j < 2) return 2 * r + j;
-  const q = j - 2;
-  return 8 + ((q >> 2) << 4) + 4 * r + (q & 3);
-}
 
 /** acc (i32x4, one lane per row) += Σ of 4 products per row: |w| against the activation's 4 bytes splatted in `x`, signs moved. */
 // @ts-ignore: decorator
@@ -28,8 +21,9 @@ export function q8_0X4Offset(r: i32, j: i32): i32 {
   return acc;
 }
 
+/** One 4-row group against nc (1 or 4) activation columns, as tileQ4_0 (x4-q4_0.ts). */
 // @ts-ignore: decorator
-@inline function tile(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nc: i32): void {
+@inline export function tileQ8_0(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, out: usize, os: usize, nc: i32): void {
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   const sb = <usize>nb << 2;
   const zero = i32x4.splat(0);
@@ -70,19 +64,7 @@ export function q8_0X4Offset(r: i32, j: i32): i32 {
       f3 = fma4(f3, f32x4.convert_i32x4_s(c3), f32x4.mul(dw, v128.load32_splat(ad + 3 * sb + bo)));
     }
   }
-  v128.store(out, f0);
-  if (nc > 1) {
-    v128.store(out + os, f1);
-    v128.store(out + 2 * os, f2);
-    v128.store(out + 3 * os, f3);
-  }
-}
-
-export function groupQ8_0(wg: usize, nb: i32, aq: usize, ad: usize, K: usize, n: i32, out: usize, os: usize): void {
-  const sb = <usize>nb << 2;
-  let c = 0;
-  for (; c + 4 <= n; c += 4) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 4);
-  for (; c < n; c++) tile(wg, nb, aq + <usize>c * K, ad + <usize>c * sb, K, out + <usize>c * os, os, 1);
+  storeColumns(out, os, nc, f0, f1, f2, f3);
 }
 
 /**
