@@ -75,14 +75,20 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
           wp += 16;
         }
       } else {
+        // Two steps a turn: the second's loads at immediate offsets, half the pointer updates.
         let y0 = x0, y1 = x1, y2 = x2, y3 = x3, wp = q;
-        for (let t = 0; t < 8; t++) {
-          const lo = lowNibbles(v128.load(wp));
+        for (let t = 0; t < 8; t += 2) {
+          let lo = lowNibbles(v128.load(wp));
           a0 = dotX4(a0, lo, v128.load32_splat(y0));
           a1 = dotX4(a1, lo, v128.load32_splat(y1));
           a2 = dotX4(a2, lo, v128.load32_splat(y2));
           a3 = dotX4(a3, lo, v128.load32_splat(y3));
-          y0 += 4; y1 += 4; y2 += 4; y3 += 4; wp += 16;
+          lo = lowNibbles(v128.load(wp, 16));
+          a0 = dotX4(a0, lo, v128.load32_splat(y0, 4));
+          a1 = dotX4(a1, lo, v128.load32_splat(y1, 4));
+          a2 = dotX4(a2, lo, v128.load32_splat(y2, 4));
+          a3 = dotX4(a3, lo, v128.load32_splat(y3, 4));
+          y0 += 8; y1 += 8; y2 += 8; y3 += 8; wp += 32;
         }
       }
       // Scales and mins of sub-blocks 2c and 2c + 1 (byte lanes 8(c & 1) + 4(j & 1) + r).
@@ -111,13 +117,18 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
         f2 = fnma4(fma4(f2, sums(a2), f32x4.mul(sA, v128.load32_splat(d2))), mA, v128.load32_splat(s2));
         f3 = fnma4(fma4(f3, sums(a3), f32x4.mul(sA, v128.load32_splat(d3))), mA, v128.load32_splat(s3));
         let y0 = x0, y1 = x1, y2 = x2, y3 = x3, wp = q;
-        for (let t = 0; t < 8; t++) {
-          const hi = highNibbles(v128.load(wp));
+        for (let t = 0; t < 8; t += 2) {
+          let hi = highNibbles(v128.load(wp));
           h0 = dotX4(h0, hi, v128.load32_splat(y0, 32));
           h1 = dotX4(h1, hi, v128.load32_splat(y1, 32));
           h2 = dotX4(h2, hi, v128.load32_splat(y2, 32));
           h3 = dotX4(h3, hi, v128.load32_splat(y3, 32));
-          y0 += 4; y1 += 4; y2 += 4; y3 += 4; wp += 16;
+          hi = highNibbles(v128.load(wp, 16));
+          h0 = dotX4(h0, hi, v128.load32_splat(y0, 36));
+          h1 = dotX4(h1, hi, v128.load32_splat(y1, 36));
+          h2 = dotX4(h2, hi, v128.load32_splat(y2, 36));
+          h3 = dotX4(h3, hi, v128.load32_splat(y3, 36));
+          y0 += 8; y1 += 8; y2 += 8; y3 += 8; wp += 32;
         }
       }
       const sB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(s16)), d);
