@@ -74,7 +74,32 @@ import { fma4, hmax, hsum } from './simd';
       const k1 = kvRowF32(kh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
       const k2 = kvRowF32(kh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
       const k3 = kvRowF32(kh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
-      for (let g = 0; g < group; g++) {
+      // Two heads a pass share each key vector loaded; an odd group's last head goes alone.
+      let g = 0;
+      for (; g + 2 <= group; g += 2) {
+        const qa = qt + <usize>g * rowF32, qb = qa + rowF32;
+        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (let i = 0; i < hd; i += 4) {
+          const o = <usize>i << 2;
+          const qv = v128.load(qa + o), qw = v128.load(qb + o);
+          let kv = v128.load(k0 + o);
+          a0 = fma4(a0, qv, kv);
+          b0 = fma4(b0, qw, kv);
+          kv = v128.load(k1 + o);
+          a1 = fma4(a1, qv, kv);
+          b1 = fma4(b1, qw, kv);
+          kv = v128.load(k2 + o);
+          a2 = fma4(a2, qv, kv);
+          b2 = fma4(b2, qw, kv);
+          kv = v128.load(k3 + o);
+          a3 = fma4(a3, qv, kv);
+          b3 = fma4(b3, qw, kv);
+        }
+        const at = scores + <usize>g * cap + (<usize>j << 2);
+        v128.store(at, f32x4.mul(hsum4(a0, a1, a2, a3), sv));
+        v128.store(at + cap, f32x4.mul(hsum4(b0, b1, b2, b3), sv));
+      }
+      if (g < group) {
         const qg = qt + <usize>g * rowF32;
         let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
         for (let i = 0; i < hd; i += 4) {
@@ -105,7 +130,29 @@ import { fma4, hmax, hsum } from './simd';
       const v1 = kvRowF32(vh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
       const v2 = kvRowF32(vh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
       const v3 = kvRowF32(vh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
-      for (let g = 0; g < group; g++) {
+      // Two heads a pass share each value vector loaded, as the scores above.
+      let g = 0;
+      for (; g + 2 <= group; g += 2) {
+        const sp = scores + <usize>g * cap + (<usize>j << 2), sq = sp + cap;
+        const p0 = v128.load32_splat(sp), p1 = v128.load32_splat(sp, 4), p2 = v128.load32_splat(sp, 8), p3 = v128.load32_splat(sp, 12);
+        const r0 = v128.load32_splat(sq), r1 = v128.load32_splat(sq, 4), r2 = v128.load32_splat(sq, 8), r3 = v128.load32_splat(sq, 12);
+        const oa = ot + <usize>g * rowF32, ob = oa + rowF32;
+        for (let i = 0; i < hd; i += 4) {
+          const vi = <usize>i << 2;
+          let x = v128.load(v0 + vi);
+          let acc = fma4(v128.load(oa + vi), p0, x), acd = fma4(v128.load(ob + vi), r0, x);
+          x = v128.load(v1 + vi);
+          acc = fma4(acc, p1, x);
+          acd = fma4(acd, r1, x);
+          x = v128.load(v2 + vi);
+          acc = fma4(acc, p2, x);
+          acd = fma4(acd, r2, x);
+          x = v128.load(v3 + vi);
+          v128.store(oa + vi, fma4(acc, p3, x));
+          v128.store(ob + vi, fma4(acd, r3, x));
+        }
+      }
+      if (g < group) {
         const sp = scores + <usize>g * cap + (<usize>j << 2);
         const p0 = v128.load32_splat(sp), p1 = v128.load32_splat(sp, 4), p2 = v128.load32_splat(sp, 8), p3 = v128.load32_splat(sp, 12);
         const o = ot + <usize>g * rowF32;

@@ -100,6 +100,9 @@ for (const simd of SIMD_LEVELS) {
           { n: 7, start: 0, heads: 8, kvHeads: 2, hd: 64 },
           { n: 1, start: 40, heads: 6, kvHeads: 3, hd: 32 },
           { n: 5, start: 9, heads: 4, kvHeads: 1, hd: 8 },
+          // Odd groups (heads per KV head): pairs of heads and a last one alone; 14/2 is Qwen2-0.5B's.
+          { n: 6, start: 3, heads: 14, kvHeads: 2, hd: 64 },
+          { n: 1, start: 12, heads: 9, kvHeads: 3, hd: 16 },
         ]) {
           const ctx = start + n + 3;
           const kv = ctx * kvHeads * hd;
