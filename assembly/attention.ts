@@ -1,4 +1,4 @@
-import { f16x4ToF32x4, f32ToF16 } from './f16';
+import { f16ToF32, f16x4ToF32x4, f32ToF16 } from './f16';
 import { expf4 } from './exp';
 import { fma4, hmax, hsum } from './simd';
 
@@ -198,4 +198,11 @@ export function attention(out: usize, q: usize, k: usize, v: usize, start: i32, 
 /** Writes count f32 values as f16 (round to nearest even): rows going into an f16 KV cache. */
 export function storeF16(dst: usize, src: usize, count: i32): void {
   for (let i = 0; i < count; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** Reads count f16 values as f32: the rows of an f16 KV cache that a prompt slice attends over. */
+export function widenF16(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f16x4ToF32x4(src + (<usize>i << 1)));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), f16ToF32(load<u16>(src + (<usize>i << 1))));
 }

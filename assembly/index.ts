@@ -6,7 +6,7 @@ export { matmul } from './matmul';
 export { rmsNorm } from './norm';
 export { rope } from './rope';
 export { swiglu, add, addBias } from './elementwise';
-export { attention, attentionScratch, storeF16 } from './attention';
+export { attention, attentionScratch, storeF16, widenF16 } from './attention';
 
 /** First byte after the module's static data: the host's allocations start above it. */
 export function heapBase(): usize {

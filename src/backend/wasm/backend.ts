@@ -264,6 +264,12 @@ export class WasmBackend implements Backend {
     this.kernels.storeF16(dst.byteOffset + at * 2, this.input(src, count, 'storeF16 input'), count);
   }
 
+  /** The first `count` values of `src` (from allocF16) as f32 into `dst` (from alloc). */
+  widenF16(dst: Float32Array, src: Uint16Array, count: number): void {
+    if (!this.heap.owns(dst) || !this.heap.owns(src) || count > dst.length || count > src.length) fail('BAD_ARGUMENT', `wasm backend: widenF16 of ${count} values needs buffers from alloc() and allocF16() that hold them`);
+    this.kernels.widenF16(dst.byteOffset, src.byteOffset, count);
+  }
+
   /** attention() over an f16 KV cache from allocF16. */
   attentionF16(out: Float32Array, q: Float32Array, kCache: Uint16Array, vCache: Uint16Array, n: number, start: number, heads: number, kvHeads: number, headDim: number, scale: number): void {
     if (!this.heap.owns(kCache) || !this.heap.owns(vCache)) fail('BAD_ARGUMENT', 'wasm backend: attentionF16 needs caches from allocF16()');

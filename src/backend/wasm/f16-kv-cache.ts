@@ -1,4 +1,3 @@
-import { F16_TO_F32 } from '../../quant/f16.js';
 import type { KvCache } from '../backend.js';
 import { checkRows } from '../kv-cache.js';
 import type { WasmBackend } from './backend.js';
@@ -6,8 +5,7 @@ import type { WasmBackend } from './backend.js';
 /**
  * A KV cache of f16 values in wasm memory: rows are rounded to f16 as they are stored. A prompt slice (n > 1)
  * widens the visible rows to f32 once and runs the f32 kernel, because the fused f16 kernel converts each row
- * once per query row and head (a 512-token TinyLlama prefill was 24% slower than over an f32 cache); one
- * decoded token reads the f16 rows directly, which measured as fast as widening them.
+ * once per query row (and KV head); one decoded token reads the f16 rows directly.
  */
 export class WasmF16KvCache implements KvCache {
   readonly type = 'f16';
@@ -60,7 +58,7 @@ export class WasmF16KvCache implements KvCache {
   /** The first `count` values of `half` as f32, in a buffer of wasm memory the caller frees. */
   private widen(half: Uint16Array, count: number): Float32Array {
     const wide = this.backend.alloc(count);
-    for (let i = 0; i < count; i++) wide[i] = F16_TO_F32[half[i]!]!;
+    this.backend.widenF16(wide, half, count);
     return wide;
   }
 

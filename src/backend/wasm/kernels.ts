@@ -27,6 +27,7 @@ export interface KernelExports {
   attention(out: number, q: number, k: number, v: number, start: number, heads: number, kvHeads: number, hd: number, scale: number, half: number, n: number, scratch: number, i0: number, i1: number): void;
   attentionScratch(heads: number, kvHeads: number, hd: number, positions: number): number;
   storeF16(dst: number, src: number, count: number): void;
+  widenF16(dst: number, src: number, count: number): void;
   streamRead(at: number, bytes: number): number;
   useHalfTable(at: number, fill: number): void;
 }
