@@ -139,6 +139,22 @@ test('the sampler follows llama.cpp\'s chain: logit bias and penalties, then top
   assert.ok(Math.abs(share - 0.5 / 0.7) < 0.016, `token 2 drawn ${share}`);
 });
 
+test('greedy without penalties (no candidate list) picks what the full chain picks: bias applied, first of equal maxima', () => {
+  const logits = Float32Array.from([1, 3, 3, 2, -Infinity, 2.5]);
+  const pick = (bias?: Map<number, number>, repeatPenalty = 1): number => {
+    const s = new Sampler({ temperature: 0, logitBias: bias, repeatPenalty });
+    s.accept(0); // penalizes token 0 only when repeatPenalty != 1: the candidate-list path
+    return s.sample(logits);
+  };
+  for (const bias of [undefined, new Map([[1, -1]]), new Map([[1, -Infinity], [2, -Infinity]]), new Map([[4, Infinity]]), new Map([[3, 1]])]) {
+    assert.equal(pick(bias), pick(bias, 1.0000001), `bias ${JSON.stringify([...(bias ?? [])])}`);
+  }
+  assert.equal(pick(), 1);
+  assert.equal(pick(new Map([[1, -1]])), 2);
+  assert.equal(pick(new Map([[3, 1]])), 1, 'token 3 biased to tie with token 1: the first wins');
+  assert.equal(pick(new Map([[3, 1.5]])), 3);
+});
+
 test('a seed makes sampling reproducible; another seed changes it', () => {
   const run = (seed: number): number[] => {
     const s = new Sampler({ seed, temperature: 1.5, topK: 0, topP: 1, minP: 0 });

@@ -192,11 +192,13 @@ export class Sampler {
 
   sample(logits: ArrayLike<number>): number {
     const o = this.options;
+    const penalize = o.repeatLastN !== 0 && (o.repeatPenalty !== 1 || o.frequencyPenalty !== 0 || o.presencePenalty !== 0);
+    // Greedy without penalties needs no candidate list: two arrays of the vocabulary's size less per token.
+    if (o.temperature <= 0 && !penalize) return biasedArgmax(logits, o.logitBias);
     const c = candidatesOf(logits);
     if (o.logitBias !== undefined) {
       for (const [id, bias] of o.logitBias) if (id >= 0 && id < c.logits.length) c.logits[id] = c.logits[id]! + bias;
     }
-    const penalize = o.repeatLastN !== 0 && (o.repeatPenalty !== 1 || o.frequencyPenalty !== 0 || o.presencePenalty !== 0);
     if (penalize) applyPenalties(c, this.recentCounts(), o.repeatPenalty, o.frequencyPenalty, o.presencePenalty);
     if (o.temperature <= 0) return argmax(c);
     topK(c, o.topK);
@@ -206,6 +208,21 @@ export class Sampler {
     temperature(c, o.temperature);
     return draw(c, this.rng.next());
   }
+}
+
+/** argmax of candidatesOf(logits) with the bias added, without building it: the first of equal maxima. */
+function biasedArgmax(logits: ArrayLike<number>, bias: ReadonlyMap<number, number> | undefined): number {
+  const at = (i: number): number => logits[i]! + (bias?.get(i) ?? 0);
+  let best = 0;
+  let value = at(0);
+  for (let i = 1; i < logits.length; i++) {
+    const v = at(i);
+    if (v > value) {
+      best = i;
+      value = v;
+    }
+  }
+  return best;
 }
 
 function argmax(c: Candidates): number {
