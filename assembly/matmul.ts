@@ -1,7 +1,7 @@
 import { X4 } from './interleave';
 import { tileQ4_0 } from './x4-q4_0';
 import { tileQ8_0 } from './x4-q8_0';
-import { tileQ4K } from './x4-q4k';
+import { prepareQ4K, tileQ4K } from './x4-q4k';
 import { tileQ6K } from './x4-q6k';
 import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
 
@@ -59,11 +59,12 @@ let sink: u32 = 0;
 /**
  * out[t × rows + r] = Σ_k W[r, k] · X[t, k] for weight rows r0 ≤ r < r1 and all n activation rows. Quantized
  * types read the activations pre-quantized (aq/ad/ads/a16, see activation.ts); F32/F16 read x. Each thread of the
- * pool calls this with its own row range. Type X4 + t is an interleaved matrix of type t (interleave.ts).
+ * pool calls this with its own row range and K bytes of scratch of its own. Type X4 + t is an interleaved
+ * matrix of type t (interleave.ts).
  */
-export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32): void {
+export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, x: usize, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32, scratch: usize): void {
   if (type >= X4) {
-    matmulX4(type - X4, w, rowBytes, rows, K, n, aq, ad, ads, a16, out, r0, r1);
+    matmulX4(type - X4, w, rowBytes, rows, K, n, aq, ad, ads, a16, out, r0, r1, scratch);
     return;
   }
   const os = <usize>rows << 2;
@@ -81,18 +82,18 @@ export function matmul(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, 
 
 /** One 4-row group of an interleaved matrix against nc (1 or 4) activation columns (x4-*.ts). */
 // @ts-ignore: decorator
-@inline function tileX4(type: i32, wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, a16: usize, K: usize, out: usize, os: usize, nc: i32): void {
+@inline function tileX4(type: i32, wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, a16: usize, K: usize, out: usize, os: usize, nc: i32, scratch: usize): void {
   switch (type) {
     case Q4_0: tileQ4_0(wg, nb, aq, ad, ads, K, out, os, nc); break;
     case Q8_0: tileQ8_0(wg, nb, aq, ad, K, out, os, nc); break;
-    case Q4_K: tileQ4K(wg, nb, aq, ad, ads, K, out, os, nc); break;
+    case Q4_K: tileQ4K(wg, nb, aq, ad, ads, K, out, os, nc, scratch); break;
     case Q6_K: tileQ6K(wg, nb, aq, ad, a16, K, out, os, nc); break;
     default: unreachable();
   }
 }
 
 /** matmul over an interleaved matrix (interleave.ts): r0 and r1 are multiples of 4, each group of 4 rows a tile at a time. */
-function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32): void {
+function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i32, aq: usize, ad: usize, ads: usize, a16: usize, out: usize, r0: i32, r1: i32, scratch: usize): void {
   const os = <usize>rows << 2;
   const group = rowBytes << 2;
   const nb = K >> 5;
@@ -103,10 +104,11 @@ function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i3
     for (let g = r0 >> 2; g < r1 >> 2; g++) {
       const wg = w + <usize>g * group;
       if (n == 1) touchAhead(wg, group, end);
+      else if (type == Q4_K) prepareQ4K(wg, nb, scratch);
       const o = out + ((<usize>g) << 4);
       let t = t0;
-      for (; t + 4 <= t1; t += 4) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 4);
-      for (; t < t1; t++) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 1);
+      for (; t + 4 <= t1; t += 4) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 4, scratch);
+      for (; t < t1; t++) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 1, scratch);
     }
   }
 }

@@ -41,18 +41,58 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
  * four i16 and four f32 accumulators stay in registers. The 6-bit scales convert as signed i32 (they are
  * non-negative): V8 spends one instruction on f32x4.convert_i32x4_s, eight on the unsigned form.
  */
+/**
+ * Of chunk c (sub-blocks 2c, 2c + 1) of the super-block at p, whose d and dmin are given: the 4 rows' d·scale
+ * of sub-block 2c (which = 0), dmin·min of 2c (1), d·scale of 2c + 1 (2) or dmin·min of 2c + 1 (3). Byte lane
+ * 8(c & 1) + 4(j & 1) + r of the unpacked scales and mins holds sub-block j's of row r.
+ */
 // @ts-ignore: decorator
-@inline export function tileQ4K(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32): void {
+@inline function chunkScale(p: usize, c: i32, d: v128, dmin: v128, which: i32): v128 {
+  const m6 = i8x16.splat(63), m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
+  const min = which & 1;
+  let v: v128;
+  if (c < 2) {
+    v = v128.and(v128.load(p + (min ? 32 : 16)), m6);
+  } else if (min) {
+    v = v128.or(v128.and(i16x8.shr_u(v128.load(p, 48), 4), m4), v128.and(i16x8.shr_u(v128.load(p, 32), 2), m30));
+  } else {
+    v = v128.or(v128.and(v128.load(p, 48), m4), v128.and(i16x8.shr_u(v128.load(p, 16), 2), m30));
+  }
+  const v16 = (c & 1) ? i16x8.extend_high_i8x16_u(v) : i16x8.extend_low_i8x16_u(v);
+  const v32 = which < 2 ? i32x4.extend_low_i16x8_u(v16) : i32x4.extend_high_i16x8_u(v16);
+  return f32x4.mul(f32x4.convert_i32x4_s(v32), min ? dmin : d);
+}
+
+/**
+ * The chunk scales of a whole group for a prompt's tiles (they are the same for every column): per 32-value
+ * block pair, d·scale and dmin·min of the first block, then of the second, 64 bytes at `scales` + 32·b.
+ */
+export function prepareQ4K(wg: usize, nb: i32, scales: usize): void {
+  for (let u = 0; u < nb >> 3; u++) {
+    const p = wg + <usize>u * Q4_K_X4_BLOCK;
+    const d = f16x4ToF32x4(p), dmin = f16x4ToF32x4(p + 8);
+    for (let c = 0; c < 4; c++) {
+      const at = scales + ((<usize>((u << 3) + (c << 1))) << 5);
+      v128.store(at, chunkScale(p, c, d, dmin, 0));
+      v128.store(at, chunkScale(p, c, d, dmin, 1), 16);
+      v128.store(at, chunkScale(p, c, d, dmin, 2), 32);
+      v128.store(at, chunkScale(p, c, d, dmin, 3), 48);
+    }
+  }
+}
+
+/** tileQ4_0's contract; with nc = 4 the chunk scales come from prepareQ4K at `scales`. */
+// @ts-ignore: decorator
+@inline export function tileQ4K(wg: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nc: i32, scales: usize): void {
   const zero = f32x4.splat(0);
   let f0 = zero, f1 = zero, f2 = zero, f3 = zero;
   // nc = 1 spreads its sums over four accumulators: shorter chains of dependent fused products.
   let g0 = zero, e0 = zero, k0 = zero;
   const sb = <usize>nb << 2;
-  const m6 = i8x16.splat(63), m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
   const nsuper = nb >> 3;
   for (let u = 0; u < nsuper; u++) {
     const p = wg + <usize>u * Q4_K_X4_BLOCK;
-    let dH = zero, dminH = zero; // nc = 1 has the registers to keep them over the chunks
+    let dH = zero, dminH = zero;
     if (nc == 1) {
       dH = f16x4ToF32x4(p);
       dminH = f16x4ToF32x4(p + 8);
@@ -91,21 +131,9 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
           y0 += 8; y1 += 8; y2 += 8; y3 += 8; wp += 32;
         }
       }
-      // Scales and mins of sub-blocks 2c and 2c + 1 (byte lanes 8(c & 1) + 4(j & 1) + r).
-      let sv: v128, mv: v128;
-      if (c < 2) {
-        sv = v128.and(v128.load(p, 16), m6);
-        mv = v128.and(v128.load(p, 32), m6);
-      } else {
-        const p0 = v128.load(p, 16), p1 = v128.load(p, 32), p2 = v128.load(p, 48);
-        sv = v128.or(v128.and(p2, m4), v128.and(i16x8.shr_u(p0, 2), m30));
-        mv = v128.or(v128.and(i16x8.shr_u(p2, 4), m4), v128.and(i16x8.shr_u(p1, 2), m30));
-      }
-      const s16 = (c & 1) ? i16x8.extend_high_i8x16_u(sv) : i16x8.extend_low_i8x16_u(sv);
-      const m16 = (c & 1) ? i16x8.extend_high_i8x16_u(mv) : i16x8.extend_low_i8x16_u(mv);
-      const d = nc == 1 ? dH : f16x4ToF32x4(p), dmin = nc == 1 ? dminH : f16x4ToF32x4(p + 8);
-      const sA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(s16)), d);
-      const mA = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_u(m16)), dmin);
+      const sc = scales + (<usize>b << 5);
+      const sA = nc == 1 ? chunkScale(p, c, dH, dminH, 0) : v128.load(sc);
+      const mA = nc == 1 ? chunkScale(p, c, dH, dminH, 1) : v128.load(sc, 16);
       f0 = fma4(f0, sums(a0), f32x4.mul(sA, v128.load32_splat(ad + bo)));
       if (nc == 1) {
         e0 = fnma4(e0, mA, v128.load32_splat(ads + bo));
@@ -131,8 +159,8 @@ export function q4kX4Offset(r: i32, j: i32): i32 {
           y0 += 8; y1 += 8; y2 += 8; y3 += 8; wp += 32;
         }
       }
-      const sB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(s16)), d);
-      const mB = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_u(m16)), dmin);
+      const sB = nc == 1 ? chunkScale(p, c, dH, dminH, 2) : v128.load(sc, 32);
+      const mB = nc == 1 ? chunkScale(p, c, dH, dminH, 3) : v128.load(sc, 48);
       if (nc == 1) {
         g0 = fma4(g0, sums(h0), f32x4.mul(sB, v128.load32_splat(ad + bo, 4)));
         k0 = fnma4(k0, mB, v128.load32_splat(ads + bo, 4));

@@ -166,7 +166,8 @@ export class WasmBackend implements Backend {
     const quantized = QUANTIZED.has(type);
     const count = n * cols;
     this.scratch.reserve(
-      this.stagedBytes(x, count) + this.stagedBytes(out, n * rows) + (quantized ? scratchBytes(count) + 3 * scratchBytes(count / 8) : 0),
+      this.stagedBytes(x, count) + this.stagedBytes(out, n * rows) + (quantized ? scratchBytes(count) + 3 * scratchBytes(count / 8) : 0) +
+        scratchBytes(cols * this.threads),
     );
     const xAt = this.input(x, count, 'matmul input');
     const o = this.output(out, n * rows, 'matmul output');
@@ -179,6 +180,7 @@ export class WasmBackend implements Backend {
     a[MatmulArg.n] = n;
     a[MatmulArg.x] = xAt;
     a[MatmulArg.out] = o.at;
+    a[MatmulArg.scratch] = this.scratch.take(cols * this.threads); // K bytes per thread (assembly/matmul.ts)
     if (quantized) {
       a[MatmulArg.aq] = this.scratch.take(count);
       a[MatmulArg.ad] = this.scratch.take(count / 8);

@@ -12,7 +12,7 @@ export const HALF_TABLE_BYTES = 65536 * 4;
 export interface KernelExports {
   heapBase(): number;
   quantizeRows(x: number, n: number, k: number, aq: number, ad: number, ads: number, a16: number): void;
-  matmul(type: number, w: number, rowBytes: number, rows: number, k: number, n: number, x: number, aq: number, ad: number, ads: number, a16: number, out: number, r0: number, r1: number): void;
+  matmul(type: number, w: number, rowBytes: number, rows: number, k: number, n: number, x: number, aq: number, ad: number, ads: number, a16: number, out: number, r0: number, r1: number, scratch: number): void;
   /** Bytes of one block of a type in one row when it has an interleaved layout, else 0. */
   x4BlockBytes(type: number): number;
   interleaveRows(type: number, w: number, rows: number, rowBytes: number, tmp: number): void;

@@ -17,7 +17,7 @@ export const enum Op {
 }
 
 /** Argument slots of each op, after Ctrl.args. */
-export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6, aq: 7, ad: 8, ads: 9, a16: 10, out: 11 } as const;
+export const MatmulArg = { type: 0, w: 1, rowBytes: 2, rows: 3, k: 4, n: 5, x: 6, aq: 7, ad: 8, ads: 9, a16: 10, out: 11, scratch: 12 } as const;
 
 /** Added to a type id for a matrix in the interleaved layout (assembly/interleave.ts): its rows go in groups of 4. */
 export const X4 = 256;
@@ -41,7 +41,7 @@ export function runShare(k: KernelExports, ctrl: Int32Array, ctrlF32: Float32Arr
       const unit = a(MatmulArg.type) >= X4 ? 4 : 1;
       const [g0, g1] = share(a(MatmulArg.rows) / unit, tid, threads);
       if (g1 > g0) {
-        k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.a16), u(MatmulArg.out), g0 * unit, g1 * unit);
+        k.matmul(a(MatmulArg.type), u(MatmulArg.w), a(MatmulArg.rowBytes), a(MatmulArg.rows), a(MatmulArg.k), a(MatmulArg.n), u(MatmulArg.x), u(MatmulArg.aq), u(MatmulArg.ad), u(MatmulArg.ads), u(MatmulArg.a16), u(MatmulArg.out), g0 * unit, g1 * unit, u(MatmulArg.scratch) + tid * a(MatmulArg.k));
       }
       return;
     }
