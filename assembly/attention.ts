@@ -10,6 +10,14 @@ import { fma4, hmax, hsum } from './simd';
   return buf;
 }
 
+/** kvRowF32 of rows p, p + kvRow, p + 2·kvRow, p + 3·kvRow: where the first is; an f16 cache's go to buf, hd·4 bytes apart. */
+// @ts-ignore: decorator
+@inline function kvQuadF32(p: usize, kvRow: usize, hd: i32, half: bool, buf: usize): usize {
+  if (!half) return p;
+  for (let r = 0; r < 4; r++) kvRowF32(p + <usize>r * kvRow, hd, true, buf + (<usize>(r * hd) << 2));
+  return buf;
+}
+
 /** Dot of two f32 rows of hd values (a multiple of 4). */
 // @ts-ignore: decorator
 @inline function dotRow(a: usize, b: usize, hd: i32): f32 {
@@ -59,6 +67,7 @@ import { fma4, hmax, hsum } from './simd';
   const rowF32 = <usize>hd << 2;
   const cap = <usize>(start + n) << 2;
   const rows = scratch, scores = scratch + 4 * rowF32;
+  const quad = half ? rowF32 : kvRow; // bytes between the f32 rows kvQuadF32 gives
   for (let item = i0; item < i1; item++) {
     const t = item / kvHeads, kvh = item % kvHeads;
     const len = start + t + 1;
@@ -70,10 +79,8 @@ import { fma4, hmax, hsum } from './simd';
     const sv = f32x4.splat(scale);
     let j = 0;
     for (; j + 4 <= len; j += 4) {
-      const k0 = kvRowF32(kh + <usize>j * kvRow, hd, half, rows);
-      const k1 = kvRowF32(kh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
-      const k2 = kvRowF32(kh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
-      const k3 = kvRowF32(kh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
+      const k0 = kvQuadF32(kh + <usize>j * kvRow, kvRow, hd, half, rows);
+      const k1 = k0 + quad, k2 = k1 + quad, k3 = k2 + quad;
       // Two heads a pass share each key vector loaded; an odd group's last head goes alone.
       let g = 0;
       for (; g + 2 <= group; g += 2) {
@@ -126,10 +133,8 @@ import { fma4, hmax, hsum } from './simd';
     }
     // Output += p_j·v_j, four positions per pass over each output row.
     for (j = 0; j + 4 <= len; j += 4) {
-      const v0 = kvRowF32(vh + <usize>j * kvRow, hd, half, rows);
-      const v1 = kvRowF32(vh + <usize>(j + 1) * kvRow, hd, half, rows + rowF32);
-      const v2 = kvRowF32(vh + <usize>(j + 2) * kvRow, hd, half, rows + 2 * rowF32);
-      const v3 = kvRowF32(vh + <usize>(j + 3) * kvRow, hd, half, rows + 3 * rowF32);
+      const v0 = kvQuadF32(vh + <usize>j * kvRow, kvRow, hd, half, rows);
+      const v1 = v0 + quad, v2 = v1 + quad, v3 = v2 + quad;
       // Two heads a pass share each value vector loaded, as the scores above.
       let g = 0;
       for (; g + 2 <= group; g += 2) {
