@@ -3,7 +3,7 @@ import { tileQ4_0 } from './x4-q4_0';
 import { tileQ8_0 } from './x4-q8_0';
 import { prepareQ4K, tileQ4K } from './x4-q4k';
 import { tileQ6K } from './x4-q6k';
-import { dotFloat, dotQ2K, dotQ3K, dotQ45K, dotQ4_0, dotQ4_1, dotQ5_0, dotQ5_1, dotQ6K, dotQ8_0 } from './quant-dot';
+import { dotFloat, dotLegacy, dotQ2K, dotQ3K, dotQ45K, dotQ6K, dotQ8_0 } from './quant-dot';
 
 // ggml type ids (ggml.h) of the weight formats the kernels compute with.
 const F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14;
@@ -21,10 +21,10 @@ const TILE = 64;
   const q = aq + <usize>t * K, d = ad + ((<usize>t * nb) << 2), s = ads + ((<usize>t * nb) << 2);
   const k = <usize>K;
   switch (type) {
-    case Q4_0: dotQ4_0(wr, nb, q, d, s, k, out, os, nr); break;
-    case Q4_1: dotQ4_1(wr, nb, q, d, s, k, out, os, nr); break;
-    case Q5_0: dotQ5_0(wr, nb, q, d, s, k, out, os, nr); break;
-    case Q5_1: dotQ5_1(wr, nb, q, d, s, k, out, os, nr); break;
+    case Q4_0: dotLegacy(wr, nb, q, d, s, k, out, os, nr, false, false); break;
+    case Q4_1: dotLegacy(wr, nb, q, d, s, k, out, os, nr, true, false); break;
+    case Q5_0: dotLegacy(wr, nb, q, d, s, k, out, os, nr, false, true); break;
+    case Q5_1: dotLegacy(wr, nb, q, d, s, k, out, os, nr, true, true); break;
     case Q8_0: dotQ8_0(wr, nb, q, d, k, out, os, nr); break;
     case Q2_K: dotQ2K(wr, nb, q, d, k, out, os, nr); break;
     case Q3_K: dotQ3K(wr, nb, q, d, k, out, os, nr); break;

@@ -44,139 +44,51 @@ const ZERO = i32x4.splat(0);
   return v128.and(i8x16.ne(bit, ZERO), i8x16.splat(16));
 }
 
-/** Q4_0: 18 bytes = f16 d, 16 bytes of nibbles (low = values 0..15, high = 16..31); value = d·(q − 8). */
+/**
+ * The legacy 32-value blocks, after an f16 scale d: Q4_0 (18 bytes: 16 bytes of nibbles; value = d·(q − 8)),
+ * Q4_1 (20 bytes: f16 min m, nibbles; d·q + m), Q5_0 (22 bytes: u32 qh of 5th bits, nibbles; d·(q − 16)) and
+ * Q5_1 (24 bytes: m, qh, nibbles; d·q + m). Low nibbles are values 0..15, high nibbles 16..31. The offset or min
+ * term multiplies each activation block's scaled sum (ads): Σ (d·q + c)·a = d·Σq·a + c·Σa.
+ */
 // @ts-ignore: decorator
-@inline export function dotQ4_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
+@inline export function dotLegacy(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32, hasMin: bool, five: bool): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   const tab = halfTable;
   let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
   const sb = <usize>nb << 2;
   const m4 = i8x16.splat(15);
+  const qhAt: usize = hasMin ? 4 : 2, rawAt: usize = (hasMin ? 4 : 2) + (five ? 4 : 0);
+  const blockBytes = rawAt + 16;
+  // Without a min the offset is −8 (or −16 with the 5th bit) times d: o sums d·ads, scaled once at the end.
+  const offset: f32 = hasMin ? 1 : five ? -16 : -8;
   for (let b = 0; b < nb; b++) {
-    const p = w + <usize>b * 18;
+    const p = w + <usize>b * blockBytes;
     const d = scaleAt(tab, p, nr);
-    const raw = v128.load(p, 2);
-    const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
+    const c = hasMin ? scaleAt(tab, p + 2, nr) : d;
+    const raw = v128.load(p + rawAt);
+    let lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
+    if (five) {
+      const qh = load<u32>(p + qhAt);
+      lo = v128.or(lo, q5HighBits(qh, false));
+      hi = v128.or(hi, q5HighBits(qh, true));
+    }
     const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
     a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
-    o0 += d * load<f32>(sa);
+    o0 += c * load<f32>(sa);
     if (nr > 1) {
       a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
       a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
       a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
-      o1 += d * load<f32>(sa + sb);
-      o2 += d * load<f32>(sa + 2 * sb);
-      o3 += d * load<f32>(sa + 3 * sb);
+      o1 += c * load<f32>(sa + sb);
+      o2 += c * load<f32>(sa + 2 * sb);
+      o3 += c * load<f32>(sa + 3 * sb);
     }
   }
-  store<f32>(out, hsum(a0) - 8 * o0);
+  store<f32>(out, hsum(a0) + offset * o0);
   if (nr > 1) {
-    store<f32>(out + os, hsum(a1) - 8 * o1);
-    store<f32>(out + 2 * os, hsum(a2) - 8 * o2);
-    store<f32>(out + 3 * os, hsum(a3) - 8 * o3);
-  }
-}
-
-/** Q4_1: 20 bytes = f16 d, f16 m, 16 bytes of nibbles; value = d·q + m. */
-// @ts-ignore: decorator
-@inline export function dotQ4_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  const tab = halfTable;
-  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
-  const sb = <usize>nb << 2;
-  const m4 = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    const p = w + <usize>b * 20;
-    const d = scaleAt(tab, p, nr), m = scaleAt(tab, p + 2, nr);
-    const raw = v128.load(p, 4);
-    const lo = v128.and(raw, m4), hi = i8x16.shr_u(raw, 4);
-    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
-    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
-    o0 += m * load<f32>(sa);
-    if (nr > 1) {
-      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
-      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
-      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
-      o1 += m * load<f32>(sa + sb);
-      o2 += m * load<f32>(sa + 2 * sb);
-      o3 += m * load<f32>(sa + 3 * sb);
-    }
-  }
-  store<f32>(out, hsum(a0) + o0);
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1) + o1);
-    store<f32>(out + 2 * os, hsum(a2) + o2);
-    store<f32>(out + 3 * os, hsum(a3) + o3);
-  }
-}
-
-/** Q5_0: 22 bytes = f16 d, u32 qh (5th bits), 16 bytes of nibbles; value = d·(q − 16). */
-// @ts-ignore: decorator
-@inline export function dotQ5_0(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  const tab = halfTable;
-  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
-  const sb = <usize>nb << 2;
-  const m4 = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    const p = w + <usize>b * 22;
-    const d = scaleAt(tab, p, nr);
-    const qh = load<u32>(p, 2);
-    const raw = v128.load(p, 6);
-    const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
-    const hi = v128.or(i8x16.shr_u(raw, 4), q5HighBits(qh, true));
-    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
-    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
-    o0 += d * load<f32>(sa);
-    if (nr > 1) {
-      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
-      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
-      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
-      o1 += d * load<f32>(sa + sb);
-      o2 += d * load<f32>(sa + 2 * sb);
-      o3 += d * load<f32>(sa + 3 * sb);
-    }
-  }
-  store<f32>(out, hsum(a0) - 16 * o0);
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1) - 16 * o1);
-    store<f32>(out + 2 * os, hsum(a2) - 16 * o2);
-    store<f32>(out + 3 * os, hsum(a3) - 16 * o3);
-  }
-}
-
-/** Q5_1: 24 bytes = f16 d, f16 m, u32 qh, 16 bytes of nibbles; value = d·q + m. */
-// @ts-ignore: decorator
-@inline export function dotQ5_1(w: usize, nb: i32, aq: usize, ad: usize, ads: usize, K: usize, out: usize, os: usize, nr: i32): void {
-  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  const tab = halfTable;
-  let o0: f32 = 0, o1: f32 = 0, o2: f32 = 0, o3: f32 = 0;
-  const sb = <usize>nb << 2;
-  const m4 = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    const p = w + <usize>b * 24;
-    const d = scaleAt(tab, p, nr), m = scaleAt(tab, p + 2, nr);
-    const qh = load<u32>(p, 4);
-    const raw = v128.load(p, 8);
-    const lo = v128.or(v128.and(raw, m4), q5HighBits(qh, false));
-    const hi = v128.or(i8x16.shr_u(raw, 4), q5HighBits(qh, true));
-    const qa = aq + (<usize>b << 5), da = ad + (<usize>b << 2), sa = ads + (<usize>b << 2);
-    a0 = block32(a0, lo, hi, d * load<f32>(da), qa);
-    o0 += m * load<f32>(sa);
-    if (nr > 1) {
-      a1 = block32(a1, lo, hi, d * load<f32>(da + sb), qa + K);
-      a2 = block32(a2, lo, hi, d * load<f32>(da + 2 * sb), qa + 2 * K);
-      a3 = block32(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
-      o1 += m * load<f32>(sa + sb);
-      o2 += m * load<f32>(sa + 2 * sb);
-      o3 += m * load<f32>(sa + 3 * sb);
-    }
-  }
-  store<f32>(out, hsum(a0) + o0);
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1) + o1);
-    store<f32>(out + 2 * os, hsum(a2) + o2);
-    store<f32>(out + 3 * os, hsum(a3) + o3);
+    store<f32>(out + os, hsum(a1) + offset * o1);
+    store<f32>(out + 2 * os, hsum(a2) + offset * o2);
+    store<f32>(out + 3 * os, hsum(a3) + offset * o3);
   }
 }
 
