@@ -12,6 +12,17 @@ import { dot32Small, dotI8, dotSignMoved, fma4, hsum, pairsU6Biased, pairsU7 } f
 
 const ZERO = i32x4.splat(0);
 
+/** Stores the lane sums of a0 (and for nr = 4 activation rows, of a1..a3, each os bytes on). */
+// @ts-ignore: decorator
+@inline function storeSums(out: usize, os: usize, nr: i32, a0: v128, a1: v128, a2: v128, a3: v128): void {
+  store<f32>(out, hsum(a0));
+  if (nr > 1) {
+    store<f32>(out + os, hsum(a1));
+    store<f32>(out + 2 * os, hsum(a2));
+    store<f32>(out + 3 * os, hsum(a3));
+  }
+}
+
 // @ts-ignore: decorator
 @inline function block32(acc: v128, w0: v128, w1: v128, scale: f32, qa: usize): v128 {
   const isum = dot32Small(w0, w1, v128.load(qa), v128.load(qa, 16));
@@ -132,12 +143,7 @@ const ZERO = i32x4.splat(0);
       a3 = block32Signed(a3, lo, hi, d * load<f32>(da + 3 * sb), qa + 3 * K);
     }
   }
-  store<f32>(out, hsum(a0));
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1));
-    store<f32>(out + 2 * os, hsum(a2));
-    store<f32>(out + 3 * os, hsum(a3));
-  }
+  storeSums(out, os, nr, a0, a1, a2, a3);
 }
 
 /** 6-bit scale of sub-block j of a Q4_K/Q5_K super-block (12 packed bytes at `s`). */
@@ -260,12 +266,7 @@ const ZERO = i32x4.splat(0);
       }
     }
   }
-  store<f32>(out, hsum(a0));
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1));
-    store<f32>(out + 2 * os, hsum(a2));
-    store<f32>(out + 3 * os, hsum(a3));
-  }
+  storeSums(out, os, nr, a0, a1, a2, a3);
 }
 
 /** 32 values of Q2_K: two 16-lane groups of 2-bit values with 4-bit scales and 4-bit mins. */
@@ -315,12 +316,7 @@ const ZERO = i32x4.splat(0);
       }
     }
   }
-  store<f32>(out, hsum(a0));
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1));
-    store<f32>(out + 2 * os, hsum(a2));
-    store<f32>(out + 3 * os, hsum(a3));
-  }
+  storeSums(out, os, nr, a0, a1, a2, a3);
 }
 
 /** 6-bit scale of group g of a Q3_K super-block (12 packed bytes at `s`), less its bias of 32. */
@@ -366,12 +362,7 @@ const ZERO = i32x4.splat(0);
       }
     }
   }
-  store<f32>(out, hsum(a0));
-  if (nr > 1) {
-    store<f32>(out + os, hsum(a1));
-    store<f32>(out + 2 * os, hsum(a2));
-    store<f32>(out + 3 * os, hsum(a3));
-  }
+  storeSums(out, os, nr, a0, a1, a2, a3);
 }
 
 /** F32 (half = false) or F16 weights against f32 activations `x` (K values per row). */
