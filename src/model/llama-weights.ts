@@ -108,9 +108,9 @@ export function loadLlamaWeights(source: ModelSource, backend: Backend, onProgre
     const t = tensors.get(name)!;
     const rows = t.dims[1]!;
     const cols = t.dims[0]!;
-    const readInto = t.readInto;
-    const m = backend.matrixInPlace !== undefined && readInto !== undefined
-      ? backend.matrixInPlace(t.type, rows, cols, (bytes) => readInto(bytes))
+    // t.readInto is called as a method: a source may implement it with `this`.
+    const m = backend.matrixInPlace !== undefined && t.readInto !== undefined
+      ? backend.matrixInPlace(t.type, rows, cols, (bytes) => t.readInto!(bytes))
       : backend.matrix(t.type, rows, cols, t.read());
     progress(t);
     return m;
