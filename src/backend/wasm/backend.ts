@@ -48,6 +48,8 @@ export class WasmBackend implements Backend {
   private readonly kernels: KernelExports;
   private readonly pool: WorkerPool;
   private readonly matrices = new WeakSet<Matrix>();
+  /** Whether the relaxed dot reads |−128| (0x80) as 128, so Q8_0 matrices holding −128 interleave too (assembly/x4-q8_0.ts). */
+  private readonly minus128Exact: boolean;
 
   constructor(options: WasmBackendOptions = {}) {
     const threads = options.threads ?? availableParallelism();
@@ -62,6 +64,7 @@ export class WasmBackend implements Backend {
     this.scratch = new Scratch(this.heap);
     const halfTableAt = this.heap.allocate(HALF_TABLE_BYTES, 'the f16 conversion table');
     this.kernels.useHalfTable(halfTableAt, 1);
+    this.minus128Exact = this.kernels.relaxedDotPair(1, -128) === 256;
     this.pool = new WorkerPool(this.kernels, module, this.heap, threads, halfTableAt);
   }
 
@@ -140,7 +143,7 @@ export class WasmBackend implements Backend {
     const block = this.kernels.x4BlockBytes(m.type);
     if (this.simd !== 'relaxed' || block === 0 || m.rows % 4 !== 0) return;
     const bytes = m.rowBytes * m.rows;
-    if (m.type === GGMLType.Q8_0 && this.kernels.relaxedDotPair(1, -128) !== 256 && this.kernels.q8_0HasMinus128(m.at, bytes)) return;
+    if (m.type === GGMLType.Q8_0 && !this.minus128Exact && this.kernels.q8_0HasMinus128(m.at, bytes)) return;
     this.scratch.reserve(scratchBytes(4 * m.rowBytes + 32 * block));
     this.kernels.interleaveRows(m.type, m.at, m.rows, m.rowBytes, this.scratch.take(4 * m.rowBytes + 32 * block));
     m.kernelType = X4 + m.type;
