@@ -104,7 +104,7 @@ function matmulX4(type: i32, w: usize, rowBytes: usize, rows: i32, K: i32, n: i3
     for (let g = r0 >> 2; g < r1 >> 2; g++) {
       const wg = w + <usize>g * group;
       if (n == 1) touchAhead(wg, group, end);
-      else if (type == Q4_K) prepareQ4K(wg, nb, scratch);
+      else if (type == Q4_K) prepareQ4K(wg, nb, scratch); // its 4-column tiles read the group's scales unpacked
       const o = out + ((<usize>g) << 4);
       let t = t0;
       for (; t + 4 <= t1; t += 4) tileX4(type, wg, nb, aq + <usize>t * k, ad + <usize>t * sb, ads + <usize>t * sb, a16 + <usize>t * sb, k, o + <usize>t * os, os, 4, scratch);
